@@ -1,0 +1,159 @@
+//! The one composed `NetworkBehaviour`, built from a [`NodeConfig`]. Optional parts (relay server,
+//! AutoNAT, DCUtR) are `Toggle`d by configuration, never by the target.
+
+// The derive generates `BehaviourEvent` with one undocumented variant per field.
+#![allow(missing_docs)]
+
+use std::{num::NonZeroUsize, time::Duration};
+
+use libp2p::{
+    autonat, connection_limits, dcutr, gossipsub, identify, identity::Keypair, kad, ping, relay,
+    swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
+    StreamProtocol,
+};
+
+use crate::{CoreError, ErrorCode, KadMode, NodeConfig};
+
+/// The Kademlia protocol of the meshwork DHT (kept apart from the public IPFS DHT).
+pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/meshwork/kad/1.0.0");
+
+/// Bytes added to the largest payload to get gossipsub's frame limit (signature, key, topic, ids).
+const GOSSIP_FRAME_OVERHEAD: usize = 8 * 1024;
+
+/// Gossipsub with a bound on how many topics a remote may announce.
+pub type Gossipsub = gossipsub::Behaviour<
+    gossipsub::IdentityTransform,
+    gossipsub::MaxCountSubscriptionFilter<gossipsub::AllowAllSubscriptionFilter>,
+>;
+
+/// Every protocol a meshwork node speaks.
+#[derive(NetworkBehaviour)]
+pub struct Behaviour {
+    /// Refuses connections over the configured limits, before any handshake work.
+    pub limits: connection_limits::Behaviour,
+    /// Exchanges agent, addresses and protocols with each peer.
+    pub identify: identify::Behaviour,
+    /// Keeps connections alive and measures round-trip time.
+    pub ping: ping::Behaviour,
+    /// Publish/subscribe messaging.
+    pub gossipsub: Gossipsub,
+    /// The DHT: peer routing and records.
+    pub kad: kad::Behaviour<kad::store::MemoryStore>,
+    /// Circuit relay v2 client: reservations and relayed dials.
+    pub relay_client: relay::client::Behaviour,
+    /// Circuit relay v2 server (the relay only).
+    pub relay_server: Toggle<relay::Behaviour>,
+    /// AutoNAT v1 client and server.
+    pub autonat: Toggle<autonat::Behaviour>,
+    /// Direct connection upgrade through relay (hole punching).
+    pub dcutr: Toggle<dcutr::Behaviour>,
+}
+
+impl Behaviour {
+    /// Build the behaviour. `relay_client` comes from the swarm builder, which pairs it with the
+    /// relay transport.
+    pub fn new(
+        keypair: &Keypair,
+        relay_client: relay::client::Behaviour,
+        config: &NodeConfig,
+    ) -> Result<Self, CoreError> {
+        config.validate().map_err(|m| CoreError::new(ErrorCode::InvalidOptions, m))?;
+        let peer_id = keypair.public().to_peer_id();
+        Ok(Self {
+            limits: connection_limits::Behaviour::new(connection_limits(config)),
+            identify: identify::Behaviour::new(
+                identify::Config::new(config.protocol_version.clone(), keypair.public())
+                    .with_agent_version(config.agent_version.clone())
+                    .with_push_listen_addr_updates(true)
+                    .with_cache_size(256),
+            ),
+            ping: ping::Behaviour::new(
+                ping::Config::new().with_interval(Duration::from_secs(config.ping_interval_secs)),
+            ),
+            gossipsub: gossipsub(keypair, config)?,
+            kad: kademlia(peer_id, config),
+            relay_client,
+            relay_server: Toggle::from(
+                config.relay_server.as_ref().map(|r| relay::Behaviour::new(peer_id, relay_server(r))),
+            ),
+            autonat: Toggle::from(
+                config.autonat.then(|| autonat::Behaviour::new(peer_id, autonat::Config::default())),
+            ),
+            dcutr: Toggle::from(config.dcutr.then(|| dcutr::Behaviour::new(peer_id))),
+        })
+    }
+}
+
+/// The error type `SwarmBuilder::with_behaviour` accepts.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Behaviour {
+    /// [`Behaviour::new`] with the error boxed, for `SwarmBuilder::with_behaviour`:
+    /// `.with_behaviour(|key, relay| Behaviour::for_swarm(key, relay, &config))`.
+    pub fn for_swarm(
+        keypair: &Keypair,
+        relay_client: relay::client::Behaviour,
+        config: &NodeConfig,
+    ) -> Result<Self, BoxError> {
+        Ok(Self::new(keypair, relay_client, config)?)
+    }
+}
+
+fn connection_limits(config: &NodeConfig) -> connection_limits::ConnectionLimits {
+    let l = &config.limits;
+    connection_limits::ConnectionLimits::default()
+        .with_max_established(Some(l.max_established))
+        .with_max_established_per_peer(Some(l.max_established_per_peer))
+        .with_max_pending_incoming(Some(l.max_pending_incoming))
+        .with_max_pending_outgoing(Some(l.max_pending_outgoing))
+}
+
+fn gossipsub(keypair: &Keypair, config: &NodeConfig) -> Result<Gossipsub, CoreError> {
+    let g = &config.gossip;
+    let invalid = |m: &str| CoreError::new(ErrorCode::InvalidOptions, format!("gossipsub: {m}"));
+    let gossip_config = gossipsub::ConfigBuilder::default()
+        .heartbeat_interval(Duration::from_millis(g.heartbeat_interval_ms))
+        .max_transmit_size(g.max_message_bytes + GOSSIP_FRAME_OVERHEAD)
+        .validation_mode(gossipsub::ValidationMode::Strict)
+        .flood_publish(g.flood_publish)
+        .build()
+        .map_err(|e| invalid(&e.to_string()))?;
+    let filter = gossipsub::MaxCountSubscriptionFilter {
+        filter: gossipsub::AllowAllSubscriptionFilter {},
+        max_subscribed_topics: g.max_remote_topics,
+        max_subscriptions_per_request: g.max_remote_topics,
+    };
+    gossipsub::Behaviour::new_with_subscription_filter(
+        gossipsub::MessageAuthenticity::Signed(keypair.clone()),
+        gossip_config,
+        filter,
+    )
+    .map_err(invalid)
+}
+
+fn kademlia(peer_id: libp2p::PeerId, config: &NodeConfig) -> kad::Behaviour<kad::store::MemoryStore> {
+    let mut kad_config = kad::Config::new(KAD_PROTOCOL);
+    kad_config.set_query_timeout(Duration::from_secs(30));
+    kad_config.set_replication_factor(NonZeroUsize::new(20).unwrap_or(NonZeroUsize::MIN));
+    let store = kad::store::MemoryStore::new(peer_id);
+    let mut kad = kad::Behaviour::with_config(peer_id, store, kad_config);
+    kad.set_mode(match config.kad_mode {
+        KadMode::Server => Some(kad::Mode::Server),
+        KadMode::Client => Some(kad::Mode::Client),
+        KadMode::Auto => None,
+    });
+    kad
+}
+
+fn relay_server(r: &crate::RelayServerConfig) -> relay::Config {
+    relay::Config {
+        max_reservations: r.max_reservations,
+        max_reservations_per_peer: r.max_reservations_per_peer,
+        reservation_duration: Duration::from_secs(r.reservation_duration_secs),
+        max_circuits: r.max_circuits,
+        max_circuits_per_peer: r.max_circuits_per_peer,
+        max_circuit_duration: Duration::from_secs(r.max_circuit_duration_secs),
+        max_circuit_bytes: r.max_circuit_bytes,
+        ..relay::Config::default()
+    }
+}

@@ -1,0 +1,66 @@
+//! Typed commands into the event loop. Each carries a one-shot reply channel.
+
+use futures::channel::oneshot;
+use libp2p::{Multiaddr, PeerId};
+
+use crate::{CoreError, PeerInfo};
+
+/// Where the loop sends a command's result.
+pub type Reply<T> = oneshot::Sender<Result<T, CoreError>>;
+
+/// A request to the node. Build these through [`crate::NodeHandle`] rather than by hand.
+#[derive(Debug)]
+pub enum Command {
+    /// Connect to an address; replies with the remote peer ID once connected.
+    Dial {
+        /// Where to dial. A trailing `/p2p/<id>` is checked against the remote's identity.
+        address: Multiaddr,
+        /// The result.
+        reply: Reply<PeerId>,
+    },
+    /// Listen on an address (a relay's `/p2p-circuit` address makes a reservation).
+    Listen {
+        /// What to listen on.
+        address: Multiaddr,
+        /// The result.
+        reply: Reply<()>,
+    },
+    /// Subscribe to a topic; replies `true` if newly subscribed.
+    Subscribe {
+        /// The topic name.
+        topic: String,
+        /// The result.
+        reply: Reply<bool>,
+    },
+    /// Unsubscribe from a topic; replies `true` if it was subscribed.
+    Unsubscribe {
+        /// The topic name.
+        topic: String,
+        /// The result.
+        reply: Reply<bool>,
+    },
+    /// Publish a payload; replies with the message ID.
+    Publish {
+        /// The topic name.
+        topic: String,
+        /// The payload.
+        data: Vec<u8>,
+        /// The result.
+        reply: Reply<String>,
+    },
+    /// List connected peers.
+    Peers {
+        /// The result.
+        reply: Reply<Vec<PeerInfo>>,
+    },
+    /// List this node's listen addresses.
+    ListenAddrs {
+        /// The result.
+        reply: Reply<Vec<Multiaddr>>,
+    },
+    /// Stop the loop, closing every connection.
+    Shutdown {
+        /// Answered once the loop has let go of the swarm.
+        reply: Reply<()>,
+    },
+}

@@ -1,0 +1,234 @@
+//! Node configuration. Every field has a documented default and unit; the whole struct
+//! deserialises with serde (TOML for the relay, a JS object in the browser).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Whether this node answers Kademlia queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum KadMode {
+    /// Server mode: answers queries. For dialable nodes (the relay, native peers).
+    Server,
+    /// Client mode: only asks. For pages, which cannot be dialled.
+    Client,
+    /// Let libp2p decide from confirmed external addresses (default).
+    #[default]
+    Auto,
+}
+
+/// Gossipsub settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct GossipConfig {
+    /// Largest application payload accepted by `publish`, in bytes. Default 65,536 (64 KiB).
+    pub max_message_bytes: usize,
+    /// Gossipsub heartbeat interval, in milliseconds. Default 700.
+    pub heartbeat_interval_ms: u64,
+    /// Publish to every subscribed peer, not only the mesh (lower first-hop latency). Default true.
+    pub flood_publish: bool,
+    /// Most topics this node subscribes to itself. Default 64.
+    pub max_topics: usize,
+    /// Most topics a remote peer may be subscribed to, as seen by this node. Default 128.
+    pub max_remote_topics: usize,
+    /// Subscribe to any topic a connected peer subscribes to (up to `max_topics`), so that this
+    /// node forwards it: what a relay bridging pages and native peers needs. Default false.
+    pub follow_peer_topics: bool,
+}
+
+impl Default for GossipConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 64 * 1024,
+            heartbeat_interval_ms: 700,
+            flood_publish: true,
+            max_topics: 64,
+            max_remote_topics: 128,
+            follow_peer_topics: false,
+        }
+    }
+}
+
+/// Connection and queue limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct LimitsConfig {
+    /// Most established connections in total. Default 512.
+    pub max_established: u32,
+    /// Most established connections to one peer. Default 4.
+    pub max_established_per_peer: u32,
+    /// Most pending incoming connections (handshakes in progress). Default 128.
+    pub max_pending_incoming: u32,
+    /// Most pending outgoing dials. Default 64.
+    pub max_pending_outgoing: u32,
+    /// Capacity of the command channel into the event loop. Default 256.
+    pub command_queue: usize,
+    /// Capacity of the event channel out of the event loop. Default 1,024.
+    pub event_queue: usize,
+    /// A connection with no open stream is closed after this many seconds. Default 60.
+    pub idle_connection_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_established: 512,
+            max_established_per_peer: 4,
+            max_pending_incoming: 128,
+            max_pending_outgoing: 64,
+            command_queue: 256,
+            event_queue: 1024,
+            idle_connection_timeout_secs: 60,
+        }
+    }
+}
+
+/// Circuit relay v2 server settings (the relay turns this on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct RelayServerConfig {
+    /// Most reservations held at once. Default 1,024.
+    pub max_reservations: usize,
+    /// Most reservations per peer. Default 4.
+    pub max_reservations_per_peer: usize,
+    /// How long a reservation lasts, in seconds. Default 3,600.
+    pub reservation_duration_secs: u64,
+    /// Most relayed circuits at once. Default 256.
+    pub max_circuits: usize,
+    /// Most relayed circuits per peer. Default 16.
+    pub max_circuits_per_peer: usize,
+    /// Longest a circuit may live, in seconds. Default 600.
+    pub max_circuit_duration_secs: u64,
+    /// Most bytes relayed per circuit (each direction). Default 16 MiB.
+    pub max_circuit_bytes: u64,
+}
+
+impl Default for RelayServerConfig {
+    fn default() -> Self {
+        Self {
+            max_reservations: 1024,
+            max_reservations_per_peer: 4,
+            reservation_duration_secs: 3600,
+            max_circuits: 256,
+            max_circuits_per_peer: 16,
+            max_circuit_duration_secs: 600,
+            max_circuit_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Everything the core node needs to know. `NodeConfig::default()` is a good browser node;
+/// the relay turns on `relay_server`, `autonat_server`, Kademlia server mode and
+/// `gossip.follow_peer_topics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeConfig {
+    /// Identify protocol version string. Default `"/meshwork/1.0.0"`.
+    pub protocol_version: String,
+    /// Identify agent version. Default `"meshwork/<crate version>"`.
+    pub agent_version: String,
+    /// Ping interval, in seconds. Default 15.
+    pub ping_interval_secs: u64,
+    /// Kademlia mode. Default [`KadMode::Auto`].
+    pub kad_mode: KadMode,
+    /// Run the circuit relay v2 server. Default `None` (off).
+    pub relay_server: Option<RelayServerConfig>,
+    /// Answer AutoNAT dial-back requests and probe our own reachability. Default false.
+    pub autonat: bool,
+    /// Hole punching (DCUtR) for relayed connections. Default false (pages cannot hole-punch).
+    pub dcutr: bool,
+    /// Treat every listen address as a confirmed external address (announced through identify,
+    /// relay reservations and Kademlia). For a relay with public or known listen addresses.
+    /// Default false.
+    pub advertise_listen_addrs: bool,
+    /// Gossipsub settings.
+    pub gossip: GossipConfig,
+    /// Connection and queue limits.
+    pub limits: LimitsConfig,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            protocol_version: "/meshwork/1.0.0".to_owned(),
+            agent_version: concat!("meshwork/", env!("CARGO_PKG_VERSION")).to_owned(),
+            ping_interval_secs: 15,
+            kad_mode: KadMode::Auto,
+            relay_server: None,
+            autonat: false,
+            dcutr: false,
+            advertise_listen_addrs: false,
+            gossip: GossipConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// The idle connection timeout as a [`Duration`].
+    pub fn idle_connection_timeout(&self) -> Duration {
+        Duration::from_secs(self.limits.idle_connection_timeout_secs)
+    }
+
+    /// Check the values for ones that cannot work; returns a message naming the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let g = &self.gossip;
+        if g.max_message_bytes == 0 || g.max_message_bytes > 16 * 1024 * 1024 {
+            return Err("gossip.maxMessageBytes must be between 1 and 16777216".into());
+        }
+        if g.heartbeat_interval_ms < 50 || g.heartbeat_interval_ms > 60_000 {
+            return Err("gossip.heartbeatIntervalMs must be between 50 and 60000".into());
+        }
+        if g.max_topics == 0 || g.max_remote_topics == 0 {
+            return Err("gossip.maxTopics and gossip.maxRemoteTopics must be at least 1".into());
+        }
+        let l = &self.limits;
+        if l.command_queue == 0 || l.event_queue == 0 {
+            return Err("limits.commandQueue and limits.eventQueue must be at least 1".into());
+        }
+        if l.max_established == 0 || l.max_established_per_peer == 0 {
+            return Err("limits.maxEstablished and limits.maxEstablishedPerPeer must be at least 1".into());
+        }
+        if self.ping_interval_secs == 0 {
+            return Err("pingIntervalSecs must be at least 1".into());
+        }
+        if let Some(r) = &self.relay_server {
+            if r.max_circuit_duration_secs > u64::from(u32::MAX) {
+                return Err("relayServer.maxCircuitDurationSecs is too large".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(NodeConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn zero_queue_is_refused_with_the_field_name() {
+        let mut c = NodeConfig::default();
+        c.limits.command_queue = 0;
+        assert!(c.validate().unwrap_err().contains("commandQueue"));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let r: Result<NodeConfig, _> = serde_json::from_str(r#"{"gossip":{"maxMesageBytes":1}}"#);
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn partial_json_keeps_other_defaults() {
+        let c: NodeConfig = serde_json::from_str(r#"{"gossip":{"maxMessageBytes":1000}}"#).unwrap();
+        assert_eq!(c.gossip.max_message_bytes, 1000);
+        assert_eq!(c.gossip.heartbeat_interval_ms, 700);
+        assert_eq!(c.limits, LimitsConfig::default());
+    }
+}

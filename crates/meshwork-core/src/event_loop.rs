@@ -1,0 +1,417 @@
+//! The event loop: the one owner of the `Swarm`. It runs on any executor (wasm-bindgen-futures
+//! in a page, tokio natively): it only awaits futures and channels.
+
+use std::collections::{HashMap, HashSet};
+
+use futures::{SinkExt, StreamExt};
+use libp2p::{
+    core::ConnectedPoint,
+    gossipsub::{self, IdentTopic, TopicHash},
+    identify, kad, ping, relay,
+    swarm::{dial_opts::DialOpts, ConnectionId, SwarmEvent},
+    Multiaddr, PeerId, Swarm,
+};
+use web_time::Duration;
+
+use crate::{
+    addresses,
+    behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL},
+    channel,
+    command::Reply,
+    validate, Command, CoreError, ErrorCode, Event, EventReceiver, EventSender, NodeConfig,
+    NodeHandle, PeerInfo, TransportKind,
+};
+
+/// One open connection, as the loop remembers it.
+struct Connection {
+    id: ConnectionId,
+    address: Multiaddr,
+    transport: TransportKind,
+}
+
+/// What the loop knows about a connected peer.
+#[derive(Default)]
+struct PeerState {
+    connections: Vec<Connection>,
+    rtt: Option<Duration>,
+    agent: Option<String>,
+}
+
+/// Owns the swarm; turns commands into swarm calls and swarm events into [`Event`]s.
+pub struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    commands: crate::CommandReceiver,
+    events: EventSender,
+    config: NodeConfig,
+    /// Dials a caller waits on, by connection. Bounded by `limits.max_pending_outgoing`.
+    pending_dials: HashMap<ConnectionId, Reply<PeerId>>,
+    /// Connected peers. Bounded by the connection limits.
+    peers: HashMap<PeerId, PeerState>,
+    /// Topics the application subscribed to.
+    own_topics: HashSet<TopicHash>,
+    /// Topics subscribed only because peers are (relay bridging). Own and followed together are
+    /// bounded by `gossip.max_topics`.
+    followed_topics: HashSet<TopicHash>,
+}
+
+impl EventLoop {
+    /// Wrap a swarm built by the edge. Returns the loop (to be spawned), a handle for callers and
+    /// the receiver of its events.
+    pub fn new(swarm: Swarm<Behaviour>, config: NodeConfig) -> (Self, NodeHandle, EventReceiver) {
+        let (handle, commands, events, event_rx) =
+            channel(config.limits.command_queue, config.limits.event_queue, *swarm.local_peer_id());
+        let event_loop = Self {
+            swarm,
+            commands,
+            events,
+            config,
+            pending_dials: HashMap::new(),
+            peers: HashMap::new(),
+            own_topics: HashSet::new(),
+            followed_topics: HashSet::new(),
+        };
+        (event_loop, handle, event_rx)
+    }
+
+    /// Run until a `Shutdown` command arrives or every handle is dropped.
+    pub async fn run(mut self) {
+        loop {
+            futures::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
+                command = self.commands.next() => match command {
+                    Some(Command::Shutdown { reply }) => {
+                        self.finish(Some(reply));
+                        return;
+                    }
+                    Some(command) => self.on_command(command),
+                    None => {
+                        self.finish(None);
+                        return;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Fail everything still waiting, then let go of the swarm (closing all connections).
+    fn finish(mut self, reply: Option<Reply<()>>) {
+        for (_, waiting) in self.pending_dials.drain() {
+            let _ = waiting.send(Err(CoreError::stopped()));
+        }
+        self.commands.close();
+        drop(self.swarm);
+        if let Some(reply) = reply {
+            let _ = reply.send(Ok(()));
+        }
+    }
+
+    async fn emit(&mut self, event: Event) {
+        // Awaiting room is the backpressure: a slow consumer slows the node, memory stays
+        // bounded. A dropped receiver means nobody listens, which is fine.
+        let _ = self.events.send(event).await;
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Dial { address, reply } => self.dial(address, reply),
+            Command::Listen { address, reply } => {
+                let result = self.swarm.listen_on(address.clone()).map(|_| ()).map_err(|e| {
+                    CoreError::new(ErrorCode::StartFailed, format!("cannot listen on {address}: {e}"))
+                });
+                let _ = reply.send(result);
+            }
+            Command::Subscribe { topic, reply } => {
+                let _ = reply.send(self.subscribe(&topic));
+            }
+            Command::Unsubscribe { topic, reply } => {
+                let _ = reply.send(self.unsubscribe(&topic));
+            }
+            Command::Publish { topic, data, reply } => {
+                let _ = reply.send(self.publish(&topic, data));
+            }
+            Command::Peers { reply } => {
+                let _ = reply.send(Ok(self.peer_list()));
+            }
+            Command::ListenAddrs { reply } => {
+                let _ = reply.send(Ok(self.swarm.listeners().cloned().collect()));
+            }
+            Command::Shutdown { reply } => {
+                // Handled in `run`; unreachable here but answered rather than dropped.
+                let _ = reply.send(Ok(()));
+            }
+        }
+    }
+
+    fn dial(&mut self, address: Multiaddr, reply: Reply<PeerId>) {
+        let expected = addresses::peer_id_of(&address);
+        if let Some(peer) = expected {
+            if self.peers.contains_key(&peer) {
+                let _ = reply.send(Ok(peer));
+                return;
+            }
+        }
+        if self.pending_dials.len() >= self.config.limits.max_pending_outgoing as usize {
+            let _ = reply.send(Err(CoreError::new(
+                ErrorCode::LimitReached,
+                format!("{} dials already pending", self.pending_dials.len()),
+            )));
+            return;
+        }
+        let opts = match expected {
+            Some(peer) => DialOpts::peer_id(peer).addresses(vec![address.clone()]).build(),
+            None => DialOpts::unknown_peer_id().address(address.clone()).build(),
+        };
+        let id = opts.connection_id();
+        match self.swarm.dial(opts) {
+            Ok(()) => {
+                self.pending_dials.insert(id, reply);
+            }
+            Err(e) => {
+                let _ = reply.send(Err(CoreError::new(
+                    ErrorCode::DialFailed,
+                    format!("cannot dial {address}: {e}"),
+                )));
+            }
+        }
+    }
+
+    fn topic_count(&self) -> usize {
+        self.own_topics.len() + self.followed_topics.len()
+    }
+
+    fn subscribe(&mut self, topic: &str) -> Result<bool, CoreError> {
+        validate::topic(topic)?;
+        let t = IdentTopic::new(topic);
+        let hash = t.hash();
+        if self.own_topics.contains(&hash) {
+            return Ok(false);
+        }
+        if self.followed_topics.remove(&hash) {
+            self.own_topics.insert(hash);
+            return Ok(true);
+        }
+        if self.topic_count() >= self.config.gossip.max_topics {
+            return Err(CoreError::new(
+                ErrorCode::LimitReached,
+                format!("already subscribed to {} topics (gossip.maxTopics)", self.topic_count()),
+            ));
+        }
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .subscribe(&t)
+            .map_err(|e| CoreError::new(ErrorCode::LimitReached, format!("cannot subscribe: {e}")))?;
+        self.own_topics.insert(hash);
+        Ok(true)
+    }
+
+    fn unsubscribe(&mut self, topic: &str) -> Result<bool, CoreError> {
+        validate::topic(topic)?;
+        let t = IdentTopic::new(topic);
+        let hash = t.hash();
+        if !self.own_topics.remove(&hash) {
+            return Ok(false);
+        }
+        if self.config.gossip.follow_peer_topics && self.topic_has_peers(&hash) {
+            // Still bridging for the peers that want it.
+            self.followed_topics.insert(hash);
+        } else {
+            self.swarm.behaviour_mut().gossipsub.unsubscribe(&t);
+        }
+        Ok(true)
+    }
+
+    fn publish(&mut self, topic: &str, data: Vec<u8>) -> Result<String, CoreError> {
+        validate::topic(topic)?;
+        validate::payload(data.len(), self.config.gossip.max_message_bytes)?;
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(IdentTopic::new(topic), data)
+            .map_err(|e| match e {
+                gossipsub::PublishError::NoPeersSubscribedToTopic => {
+                    CoreError::new(ErrorCode::NoPeers, format!("no connected peer subscribes to {topic:?}"))
+                }
+                gossipsub::PublishError::MessageTooLarge => {
+                    CoreError::new(ErrorCode::PayloadTooLarge, "message too large once encoded")
+                }
+                other => CoreError::new(ErrorCode::PublishFailed, other.to_string()),
+            })?;
+        Ok(id.to_string())
+    }
+
+    fn topic_has_peers(&self, hash: &TopicHash) -> bool {
+        self.swarm.behaviour().gossipsub.all_peers().any(|(_, topics)| topics.contains(&hash))
+    }
+
+    /// Follow a topic a peer subscribed to, if this node bridges and has room.
+    fn follow(&mut self, hash: TopicHash) {
+        if !self.config.gossip.follow_peer_topics
+            || self.own_topics.contains(&hash)
+            || self.followed_topics.contains(&hash)
+            || self.topic_count() >= self.config.gossip.max_topics
+        {
+            return;
+        }
+        let topic = IdentTopic::new(hash.as_str());
+        if self.swarm.behaviour_mut().gossipsub.subscribe(&topic).is_ok() {
+            self.followed_topics.insert(hash);
+        }
+    }
+
+    /// Drop followed topics no peer wants any more.
+    fn unfollow_abandoned(&mut self) {
+        let abandoned: Vec<TopicHash> =
+            self.followed_topics.iter().filter(|h| !self.topic_has_peers(h)).cloned().collect();
+        for hash in abandoned {
+            self.followed_topics.remove(&hash);
+            self.swarm.behaviour_mut().gossipsub.unsubscribe(&IdentTopic::new(hash.as_str()));
+        }
+    }
+
+    fn peer_list(&self) -> Vec<PeerInfo> {
+        self.peers
+            .iter()
+            .filter_map(|(peer, state)| {
+                let first = state.connections.first()?;
+                Some(PeerInfo {
+                    peer_id: peer.to_string(),
+                    transport: first.transport,
+                    address: first.address.to_string(),
+                    connections: state.connections.len(),
+                    rtt_ms: state.rtt.map(|d| d.as_secs_f64() * 1000.0),
+                    agent: state.agent.clone(),
+                })
+            })
+            .collect()
+    }
+
+    async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, .. } => {
+                self.on_connected(peer_id, connection_id, &endpoint).await;
+            }
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, cause, .. } => {
+                self.on_closed(peer_id, connection_id, cause.map(|c| c.to_string())).await;
+            }
+            SwarmEvent::OutgoingConnectionError { connection_id, peer_id, error } => {
+                let message = match peer_id {
+                    Some(peer) => format!("dial to {peer} failed: {error}"),
+                    None => format!("dial failed: {error}"),
+                };
+                if let Some(reply) = self.pending_dials.remove(&connection_id) {
+                    let _ = reply.send(Err(CoreError::new(ErrorCode::DialFailed, message)));
+                } else {
+                    tracing::debug!("{message}");
+                }
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                if self.config.advertise_listen_addrs && !address.iter().any(|p| p == libp2p::multiaddr::Protocol::P2pCircuit) {
+                    self.swarm.add_external_address(address.clone());
+                }
+                self.emit(Event::ListenAddr { address }).await;
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                self.swarm.remove_external_address(&address);
+                self.emit(Event::ListenAddrExpired { address }).await;
+            }
+            SwarmEvent::ListenerError { error, .. } => {
+                let error = CoreError::new(ErrorCode::StartFailed, format!("listener error: {error}"));
+                self.emit(Event::Error { error }).await;
+            }
+            SwarmEvent::ListenerClosed { reason: Err(e), addresses, .. } => {
+                let error = CoreError::new(
+                    ErrorCode::StartFailed,
+                    format!("listener on {addresses:?} closed: {e}"),
+                );
+                self.emit(Event::Error { error }).await;
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour_event(event).await,
+            _ => {}
+        }
+    }
+
+    async fn on_connected(&mut self, peer: PeerId, id: ConnectionId, endpoint: &ConnectedPoint) {
+        let address = endpoint.get_remote_address().clone();
+        let transport = TransportKind::of(&address);
+        if let Some(reply) = self.pending_dials.remove(&id) {
+            let _ = reply.send(Ok(peer));
+        }
+        let state = self.peers.entry(peer).or_default();
+        state.connections.push(Connection { id, address: address.clone(), transport });
+        if state.connections.len() == 1 {
+            self.emit(Event::PeerConnected { peer_id: peer, transport, address }).await;
+        }
+    }
+
+    async fn on_closed(&mut self, peer: PeerId, id: ConnectionId, cause: Option<String>) {
+        let Some(state) = self.peers.get_mut(&peer) else { return };
+        let Some(position) = state.connections.iter().position(|c| c.id == id) else { return };
+        let closed = state.connections.remove(position);
+        if state.connections.is_empty() {
+            self.peers.remove(&peer);
+            self.unfollow_abandoned();
+            self.emit(Event::PeerDisconnected { peer_id: peer, transport: closed.transport, cause })
+                .await;
+        }
+    }
+
+    async fn on_behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Gossipsub(event) => self.on_gossip_event(event).await,
+            BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. }) => {
+                if let Some(state) = self.peers.get_mut(&peer) {
+                    state.rtt = Some(rtt);
+                }
+            }
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                if let Some(state) = self.peers.get_mut(&peer_id) {
+                    state.agent = Some(info.agent_version.clone());
+                }
+                if info.protocols.contains(&KAD_PROTOCOL) {
+                    for address in info.listen_addrs {
+                        self.swarm.behaviour_mut().kad.add_address(&peer_id, address);
+                    }
+                }
+            }
+            BehaviourEvent::RelayClient(relay::client::Event::ReservationReqAccepted {
+                relay_peer_id,
+                renewal,
+                ..
+            }) => {
+                self.emit(Event::RelayReservation { relay_peer_id, renewal }).await;
+            }
+            BehaviourEvent::Kad(kad::Event::RoutingUpdated { peer, .. }) => {
+                tracing::trace!(%peer, "kademlia routing table updated");
+            }
+            _ => {}
+        }
+    }
+
+    async fn on_gossip_event(&mut self, event: gossipsub::Event) {
+        match event {
+            gossipsub::Event::Message { propagation_source, message_id, message } => {
+                self.emit(Event::Message {
+                    topic: message.topic.into_string(),
+                    source: message.source,
+                    propagation_source,
+                    id: message_id.to_string(),
+                    data: message.data,
+                })
+                .await;
+            }
+            gossipsub::Event::Subscribed { peer_id, topic } => {
+                self.follow(topic.clone());
+                self.emit(Event::Subscription { peer_id, topic: topic.into_string(), subscribed: true })
+                    .await;
+            }
+            gossipsub::Event::Unsubscribed { peer_id, topic } => {
+                self.unfollow_abandoned();
+                self.emit(Event::Subscription { peer_id, topic: topic.into_string(), subscribed: false })
+                    .await;
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! # meshwork-core
+//!
+//! The meshwork node, the same code in a web page (wasm32) and natively:
+//!
+//! - [`behaviour::Behaviour`]: one composed libp2p `NetworkBehaviour` (identify, ping, gossipsub,
+//!   Kademlia, relay client, optional relay server, AutoNAT, DCUtR, connection limits).
+//! - [`event_loop::EventLoop`]: the one owner of the `Swarm`. It takes typed [`Command`]s from a
+//!   bounded channel and emits typed [`Event`]s on another.
+//! - [`NodeConfig`]: every knob with a documented default.
+//!
+//! No transport is chosen here and nothing here depends on the target: the edges (the browser
+//! facade, the relay, tests) build the transport and the `Swarm` and hand it to the loop.
+#![deny(missing_docs)]
+
+pub mod addresses;
+pub mod behaviour;
+mod command;
+mod config;
+mod error;
+mod event;
+pub mod event_loop;
+mod handle;
+mod transport_kind;
+pub mod validate;
+
+pub use command::Command;
+pub use config::{GossipConfig, KadMode, LimitsConfig, NodeConfig, RelayServerConfig};
+pub use error::{CoreError, ErrorCode};
+pub use event::{Event, PeerInfo};
+pub use handle::{channel, CommandReceiver, EventReceiver, EventSender, NodeHandle};
+pub use transport_kind::TransportKind;
+
+/// Re-export of the libp2p version this crate is built against, so the edges use the same one.
+pub use libp2p;

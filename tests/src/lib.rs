@@ -1,0 +1,112 @@
+//! Helpers for the integration tests: meshwork nodes in one process on libp2p's memory
+//! transport, each running the real core event loop on tokio.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::{
+    core::{transport::MemoryTransport, upgrade::Version},
+    identity::Keypair,
+    multiaddr::Protocol,
+    noise, yamux, Multiaddr, PeerId, SwarmBuilder, Transport,
+};
+use meshwork_core::{behaviour::Behaviour, event_loop::EventLoop, Event, EventReceiver, NodeConfig, NodeHandle};
+
+/// How long a test waits for any one expected event before failing (catches hangs only).
+pub const EVENT_DEADLINE: Duration = Duration::from_secs(20);
+
+/// A running node: its handle, its events and its memory listen address.
+pub struct TestNode {
+    /// Sends commands.
+    pub handle: NodeHandle,
+    /// Receives events.
+    pub events: EventReceiver,
+    /// `/memory/<port>` (without `/p2p`).
+    pub address: Multiaddr,
+}
+
+impl TestNode {
+    /// The peer ID.
+    pub fn peer_id(&self) -> PeerId {
+        self.handle.local_peer_id()
+    }
+
+    /// The full dialable address, with `/p2p/<id>`.
+    pub fn full_address(&self) -> Multiaddr {
+        self.address.clone().with(Protocol::P2p(self.peer_id()))
+    }
+
+    /// Wait for the first event `pick` accepts, skipping others; panics after [`EVENT_DEADLINE`].
+    pub async fn next_matching<T>(&mut self, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+        let wait = async {
+            while let Some(event) = self.events.next().await {
+                if let Some(found) = pick(&event) {
+                    return found;
+                }
+            }
+            panic!("event stream ended");
+        };
+        tokio::time::timeout(EVENT_DEADLINE, wait).await.expect("expected event did not arrive in time")
+    }
+}
+
+/// Start a node with `config`, listening on a fresh memory address.
+pub async fn spawn_node(config: NodeConfig) -> TestNode {
+    let keypair = Keypair::generate_ed25519();
+    let behaviour_config = config.clone();
+    let idle = config.idle_connection_timeout();
+    let swarm = SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_other_transport(|key| {
+            MemoryTransport::default()
+                .upgrade(Version::V1)
+                .authenticate(noise::Config::new(key).expect("noise config"))
+                .multiplex(yamux::Config::default())
+        })
+        .expect("memory transport")
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .expect("relay client")
+        .with_behaviour(|key, relay| Behaviour::for_swarm(key, relay, &behaviour_config))
+        .expect("behaviour")
+        .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
+        .build();
+    let (event_loop, handle, mut events) = EventLoop::new(swarm, config);
+    tokio::spawn(event_loop.run());
+    let port: u64 = rand_port();
+    handle.listen(format!("/memory/{port}").parse().expect("memory addr")).await.expect("listen");
+    let address = tokio::time::timeout(EVENT_DEADLINE, async {
+        loop {
+            if let Some(Event::ListenAddr { address }) = events.next().await {
+                return address;
+            }
+        }
+    })
+    .await
+    .expect("listen address");
+    TestNode { handle, events, address }
+}
+
+fn rand_port() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    // Distinct per process run and per call; memory ports only need to be unique in-process.
+    let base = u64::from(std::process::id()) << 20;
+    base + NEXT.fetch_add(1, Ordering::Relaxed) + 1
+}
+
+/// Retry `publish` until some peer subscribes (gossip learns subscriptions asynchronously).
+pub async fn publish_when_ready(node: &TestNode, topic: &str, data: &[u8]) -> String {
+    tokio::time::timeout(EVENT_DEADLINE, async {
+        loop {
+            match node.handle.publish(topic, data.to_vec()).await {
+                Ok(id) => return id,
+                Err(e) if e.code == meshwork_core::ErrorCode::NoPeers => {
+                    tokio::time::sleep(Duration::from_millis(50)).await
+                }
+                Err(e) => panic!("publish failed: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("a peer subscribed in time")
+}
