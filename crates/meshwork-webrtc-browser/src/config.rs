@@ -194,14 +194,13 @@ mod tests {
 
     #[test]
     fn limits_deserialize_with_defaults_for_missing_fields() {
-        let limits: Limits =
-            serde::Deserialize::deserialize(serde::de::value::MapDeserializer::<
-                _,
-                serde::de::value::Error,
-            >::new(
-                [("max_open_streams", 8usize)].into_iter()
-            ))
-            .expect("valid limits");
+        let limits: Limits = serde::Deserialize::deserialize(serde::de::value::MapDeserializer::<
+            _,
+            serde::de::value::Error,
+        >::new(
+            [("max_open_streams", 8usize)].into_iter(),
+        ))
+        .expect("valid limits");
         assert_eq!(
             limits,
             Limits {

@@ -24,12 +24,14 @@ pub enum Error {
     #[error("Noise handshake failed: {0}")]
     Authentication(#[source] libp2p_webrtc_utils::noise::Error),
     /// The remote authenticated as a different peer than the one in the dialed address.
+    ///
+    /// (Boxed to keep `Error`, and every `Result` carrying it, small.)
     #[error("dialed peer {expected} but the remote authenticated as {actual}")]
     PeerIdMismatch {
         /// The peer in the dialed address's `/p2p` component.
-        expected: PeerId,
+        expected: Box<PeerId>,
         /// The peer the Noise handshake authenticated.
-        actual: PeerId,
+        actual: Box<PeerId>,
     },
     /// The dial did not finish within [`crate::Limits::handshake_timeout_ms`].
     #[error("WebRTC-direct handshake did not finish within {0:?}")]
@@ -38,7 +40,14 @@ pub enum Error {
     /// freshness lost).
     #[error("the WebRTC peer connection failed")]
     PeerConnectionFailed,
-    /// The connection was closed, locally or by the browser.
+    /// The connection was closed: locally, by the browser, or by the remote (its SCTP
+    /// association closed).
     #[error("the WebRTC connection is closed")]
     ConnectionClosed,
 }
+
+/// What libp2p's `StreamMuxerBox` and `Transport::boxed` require of the error type.
+const _: () = {
+    const fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+    assert_error::<Error>();
+};

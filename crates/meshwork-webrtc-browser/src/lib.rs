@@ -30,7 +30,7 @@
 //!
 //! # Platform
 //!
-//! [`Transport`], [`Connection`] and [`Stream`] exist only on `wasm32` (they drive the browser's
+//! `Transport`, `Connection` and `Stream` exist only on `wasm32` (they drive the browser's
 //! `RTCPeerConnection`). On other targets the crate contains the target-independent parts only
 //! ([`Config`], [`Limits`], [`Error`], [`SdpError`]) so that the workspace builds and the pure
 //! logic is unit-tested natively. This file is the only place that tests the target.

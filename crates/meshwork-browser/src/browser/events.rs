@@ -1,0 +1,56 @@
+//! Core events as plain JS objects: `{ type: "peer:connect", peerId, transport, address }`, …
+
+use meshwork_core::Event;
+use wasm_bindgen::JsValue;
+
+use super::js::object;
+
+fn s(v: impl ToString) -> JsValue {
+    JsValue::from_str(&v.to_string())
+}
+
+/// The JS object for one event (the npm layer dispatches it as a `CustomEvent` of that type).
+pub fn to_js(event: &Event) -> JsValue {
+    match event {
+        Event::ListenAddr { address } => object(&[("type", s("listen")), ("address", s(address))]),
+        Event::ListenAddrExpired { address } => {
+            object(&[("type", s("listen:expired")), ("address", s(address))])
+        }
+        Event::PeerConnected { peer_id, transport, address } => object(&[
+            ("type", s("peer:connect")),
+            ("peerId", s(peer_id)),
+            ("transport", s(transport)),
+            ("address", s(address)),
+        ]),
+        Event::PeerDisconnected { peer_id, transport, cause } => object(&[
+            ("type", s("peer:disconnect")),
+            ("peerId", s(peer_id)),
+            ("transport", s(transport)),
+            ("cause", cause.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL)),
+        ]),
+        Event::Message { topic, source, propagation_source, id, data } => object(&[
+            ("type", s("message")),
+            ("topic", s(topic)),
+            ("from", source.map(s).unwrap_or(JsValue::NULL)),
+            ("via", s(propagation_source)),
+            ("id", s(id)),
+            ("data", js_sys::Uint8Array::from(data.as_slice()).into()),
+        ]),
+        Event::Subscription { peer_id, topic, subscribed } => object(&[
+            ("type", s("subscription-change")),
+            ("peerId", s(peer_id)),
+            ("topic", s(topic)),
+            ("subscribed", JsValue::from_bool(*subscribed)),
+        ]),
+        Event::RelayReservation { relay_peer_id, renewal } => object(&[
+            ("type", s("relay:reservation")),
+            ("relayPeerId", s(relay_peer_id)),
+            ("renewal", JsValue::from_bool(*renewal)),
+        ]),
+        Event::Error { error } => object(&[
+            ("type", s("error")),
+            ("code", s(error.code)),
+            ("message", s(&error.message)),
+        ]),
+    }
+}

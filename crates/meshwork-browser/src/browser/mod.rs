@@ -1,0 +1,9 @@
+//! Everything that touches JS: compiled for wasm32 only.
+
+mod bootstrap;
+mod events;
+mod fetch;
+mod js;
+mod node;
+mod panic_hook;
+mod swarm;

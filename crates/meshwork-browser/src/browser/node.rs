@@ -1,0 +1,179 @@
+//! `WasmNode`: the class the npm package wraps. Every method validates its arguments and returns
+//! a Promise; failures reject with a `MeshworkError` that has a stable `code`.
+
+use std::cell::Cell;
+
+use futures::StreamExt;
+use js_sys::{Array, Function, Promise};
+use libp2p::identity::Keypair;
+use meshwork_core::{event_loop::EventLoop, CoreError, ErrorCode, EventReceiver, NodeHandle};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::{bootstrap, events, js, panic_hook, swarm};
+use crate::options::RawOptions;
+
+thread_local! {
+    static NEXT_ID: Cell<u32> = const { Cell::new(1) };
+}
+
+/// A running meshwork node in this page.
+#[wasm_bindgen]
+pub struct WasmNode {
+    id: u32,
+    handle: NodeHandle,
+    max_message_bytes: usize,
+}
+
+fn reject(e: CoreError) -> JsValue {
+    js::error(&e)
+}
+
+/// Run `f` as a Promise that rejects with a coded error.
+fn promise<F>(f: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, CoreError>> + 'static,
+{
+    future_to_promise(async move { f.await.map_err(reject) })
+}
+
+async fn pump_events(mut events: EventReceiver, callback: Function) {
+    while let Some(event) = events.next().await {
+        let value = events::to_js(&event);
+        if let Err(e) = callback.call1(&JsValue::NULL, &value) {
+            // A throwing listener must not stop the node.
+            web_sys::console::warn_2(&"meshwork: an event listener threw:".into(), &e);
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl WasmNode {
+    /// Start a node: `options` as documented in the npm package; `onEvent` receives every event
+    /// object. Resolves with the node once the bootstrap and relay dials are done.
+    pub fn start(options: JsValue, on_event: JsValue) -> Promise {
+        panic_hook::install();
+        promise(async move {
+            let callback: Function = on_event
+                .dyn_into()
+                .map_err(|_| CoreError::new(ErrorCode::InvalidOptions, "onEvent must be a function"))?;
+            let raw: RawOptions = if options.is_undefined() || options.is_null() {
+                RawOptions::default()
+            } else {
+                serde_wasm_bindgen::from_value(options)
+                    .map_err(|e| CoreError::new(ErrorCode::InvalidOptions, format!("options: {e}")))?
+            };
+            let options = raw.validate()?;
+            let swarm = swarm::build(Keypair::generate_ed25519(), &options.node)?;
+            let (event_loop, handle, events) = EventLoop::new(swarm, options.node.clone());
+            wasm_bindgen_futures::spawn_local(event_loop.run());
+            let id = NEXT_ID.with(|n| {
+                let id = n.get();
+                n.set(id.wrapping_add(1));
+                id
+            });
+            if !panic_hook::register(id, callback.clone()) {
+                web_sys::console::warn_1(&"meshwork: too many nodes for the panic reporter".into());
+            }
+            wasm_bindgen_futures::spawn_local(pump_events(events, callback.clone()));
+            let report = |e: CoreError| {
+                let _ = callback.call1(&JsValue::NULL, &events::to_js(&meshwork_core::Event::Error { error: e }));
+            };
+            if let Err(e) = bootstrap::run(&handle, &options, &report).await {
+                let _ = handle.shutdown().await;
+                panic_hook::unregister(id);
+                return Err(e);
+            }
+            Ok(WasmNode { id, handle, max_message_bytes: options.node.gossip.max_message_bytes }.into())
+        })
+    }
+
+    /// This node's peer ID.
+    #[wasm_bindgen(getter, js_name = peerId)]
+    pub fn peer_id(&self) -> String {
+        self.handle.local_peer_id().to_string()
+    }
+
+    /// The largest payload `publish` accepts, in bytes.
+    #[wasm_bindgen(getter, js_name = maxMessageBytes)]
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_bytes
+    }
+
+    /// Dial a multiaddr string; resolves with the remote peer ID.
+    pub fn dial(&self, address: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let text = js::string_arg(&address, "multiaddr", ErrorCode::InvalidMultiaddr)?;
+            let address = meshwork_core::validate::multiaddr(&text)?;
+            let peer = handle.dial(address).await?;
+            Ok(JsValue::from_str(&peer.to_string()))
+        })
+    }
+
+    /// Subscribe to a topic; resolves `true` if newly subscribed.
+    pub fn subscribe(&self, topic: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let topic = js::string_arg(&topic, "topic", ErrorCode::InvalidTopic)?;
+            Ok(JsValue::from_bool(handle.subscribe(topic).await?))
+        })
+    }
+
+    /// Unsubscribe from a topic; resolves `true` if it was subscribed.
+    pub fn unsubscribe(&self, topic: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let topic = js::string_arg(&topic, "topic", ErrorCode::InvalidTopic)?;
+            Ok(JsValue::from_bool(handle.unsubscribe(topic).await?))
+        })
+    }
+
+    /// Publish a `Uint8Array`; resolves with the message ID.
+    pub fn publish(&self, topic: JsValue, data: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        let max = self.max_message_bytes;
+        promise(async move {
+            let topic = js::string_arg(&topic, "topic", ErrorCode::InvalidTopic)?;
+            meshwork_core::validate::topic(&topic)?;
+            let data = js::bytes_arg(&data, max)?;
+            Ok(JsValue::from_str(&handle.publish(topic, data).await?))
+        })
+    }
+
+    /// The connected peers: `[{ peerId, transport, address, connections, rttMs, agent }]`.
+    pub fn peers(&self) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let peers = handle.peers().await?;
+            let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+            serde::Serialize::serialize(&peers, &serializer)
+                .map_err(|e| CoreError::new(ErrorCode::StartFailed, format!("cannot encode peers: {e}")))
+        })
+    }
+
+    /// This node's listen addresses (relay circuit addresses once reserved).
+    #[wasm_bindgen(js_name = listenAddresses)]
+    pub fn listen_addresses(&self) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let list: Array = handle.listen_addrs().await?.iter().map(|a| JsValue::from_str(&a.to_string())).collect();
+            Ok(list.into())
+        })
+    }
+
+    /// Stop: close every connection. Later calls reject with `NODE_STOPPED`; stopping twice is
+    /// fine.
+    pub fn stop(&self) -> Promise {
+        let handle = self.handle.clone();
+        let id = self.id;
+        promise(async move {
+            panic_hook::unregister(id);
+            match handle.shutdown().await {
+                Ok(()) => Ok(JsValue::UNDEFINED),
+                Err(e) if e.code == ErrorCode::NodeStopped => Ok(JsValue::UNDEFINED),
+                Err(e) => Err(e),
+            }
+        })
+    }
+}

@@ -1,0 +1,149 @@
+//! The options a page passes to `createNode`, validated.
+
+use libp2p::Multiaddr;
+use meshwork_core::{validate, CoreError, ErrorCode, NodeConfig, TransportKind};
+use serde::Deserialize;
+
+/// Transports a page can dial today, in the default order of preference.
+pub const BROWSER_TRANSPORTS: [TransportKind; 2] = [TransportKind::WebrtcDirect, TransportKind::Websocket];
+
+/// Most bootstrap addresses accepted.
+pub const MAX_BOOTSTRAP: usize = 64;
+
+/// Options as they arrive from JS (camelCase keys; unknown keys are refused).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawOptions {
+    /// Multiaddrs to dial at start (each should end in `/p2p/<id>`).
+    pub bootstrap: Vec<String>,
+    /// A relay's HTTP base URL; its current multiaddrs are fetched from `/api/addresses`.
+    pub relay_http: Option<String>,
+    /// Transports to use, in order of preference. Default `["webrtc-direct", "websocket"]`.
+    pub transports: Option<Vec<String>>,
+    /// Make a relay reservation on each relay reached through `relayHttp`, so other peers can
+    /// reach this page through it. Default true.
+    pub reserve_on_relay: Option<bool>,
+    /// Core node settings (see `NodeConfig`).
+    pub node: Option<NodeConfig>,
+}
+
+/// Validated options.
+#[derive(Debug, Clone)]
+pub struct BrowserOptions {
+    /// Parsed bootstrap multiaddrs.
+    pub bootstrap: Vec<Multiaddr>,
+    /// The relay's addresses endpoint, if any.
+    pub relay_addresses_url: Option<String>,
+    /// Transports in order of preference.
+    pub transports: Vec<TransportKind>,
+    /// Reserve on relays from `relayHttp`.
+    pub reserve_on_relay: bool,
+    /// Core settings.
+    pub node: NodeConfig,
+}
+
+impl RawOptions {
+    /// Check everything; the first problem becomes an `INVALID_OPTIONS` or
+    /// `INVALID_MULTIADDR` error naming the field.
+    pub fn validate(self) -> Result<BrowserOptions, CoreError> {
+        let invalid = |m: String| CoreError::new(ErrorCode::InvalidOptions, m);
+        if self.bootstrap.len() > MAX_BOOTSTRAP {
+            return Err(invalid(format!("bootstrap has {} entries; the maximum is {MAX_BOOTSTRAP}", self.bootstrap.len())));
+        }
+        let bootstrap = self
+            .bootstrap
+            .iter()
+            .map(|a| validate::multiaddr(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let transports = match self.transports {
+            None => BROWSER_TRANSPORTS.to_vec(),
+            Some(names) => {
+                let mut out = Vec::new();
+                for name in &names {
+                    let kind = TransportKind::from_name(name)
+                        .filter(|k| BROWSER_TRANSPORTS.contains(k))
+                        .ok_or_else(|| {
+                            invalid(format!(
+                                "transports: {name:?} is not a browser transport (use \"webrtc-direct\" or \"websocket\")"
+                            ))
+                        })?;
+                    if !out.contains(&kind) {
+                        out.push(kind);
+                    }
+                }
+                if out.is_empty() {
+                    return Err(invalid("transports is empty".into()));
+                }
+                out
+            }
+        };
+        let relay_addresses_url = self.relay_http.as_deref().map(addresses_url).transpose()?;
+        let node = self.node.unwrap_or_default();
+        node.validate().map_err(|m| invalid(format!("node: {m}")))?;
+        Ok(BrowserOptions {
+            bootstrap,
+            relay_addresses_url,
+            transports,
+            reserve_on_relay: self.reserve_on_relay.unwrap_or(true),
+            node,
+        })
+    }
+}
+
+/// `http(s)://host[:port][/base]` → `…/api/addresses`.
+pub fn addresses_url(base: &str) -> Result<String, CoreError> {
+    let trimmed = base.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| CoreError::new(ErrorCode::InvalidOptions, format!("relayHttp {base:?} must start with http:// or https://")))?;
+    if rest.is_empty() || rest.starts_with('/') || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(CoreError::new(ErrorCode::InvalidOptions, format!("relayHttp {base:?} has no valid host")));
+    }
+    Ok(format!("{trimmed}/api/addresses"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(json: &str) -> RawOptions {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn defaults_prefer_webrtc_then_websocket() {
+        let o = RawOptions::default().validate().unwrap();
+        assert_eq!(o.transports, BROWSER_TRANSPORTS.to_vec());
+        assert!(o.reserve_on_relay);
+    }
+
+    #[test]
+    fn transports_are_checked_and_ordered() {
+        let o = raw(r#"{"transports":["websocket","webrtc-direct","websocket"]}"#).validate().unwrap();
+        assert_eq!(o.transports, vec![TransportKind::Websocket, TransportKind::WebrtcDirect]);
+        let e = raw(r#"{"transports":["tcp"]}"#).validate().unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidOptions);
+        assert!(raw(r#"{"transports":[]}"#).validate().is_err());
+    }
+
+    #[test]
+    fn bad_bootstrap_is_an_invalid_multiaddr() {
+        let e = raw(r#"{"bootstrap":["/ip4/1.2.3.4/tcp/x"]}"#).validate().unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidMultiaddr);
+    }
+
+    #[test]
+    fn relay_http_urls() {
+        assert_eq!(addresses_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080/api/addresses");
+        assert_eq!(addresses_url("https://relay.example/mw").unwrap(), "https://relay.example/mw/api/addresses");
+        for bad in ["ftp://x", "127.0.0.1:8080", "http://", "http:///x", "http://a b"] {
+            assert_eq!(addresses_url(bad).unwrap_err().code, ErrorCode::InvalidOptions, "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(serde_json::from_str::<RawOptions>(r#"{"bootstarp":[]}"#).is_err());
+    }
+}

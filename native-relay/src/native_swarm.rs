@@ -1,0 +1,55 @@
+//! The native transports (TCP, QUIC, WebSocket, optionally WebRTC-direct, relay client) around
+//! the core behaviour.
+
+use libp2p::{
+    core::{muxing::StreamMuxerBox, transport::OptionalTransport},
+    identity::Keypair,
+    noise, tcp, yamux, Swarm, SwarmBuilder, Transport,
+};
+use meshwork_core::{behaviour::Behaviour, NodeConfig};
+
+/// Build a tokio swarm for `config`. With a certificate it also speaks WebRTC-direct.
+pub async fn build(
+    keypair: Keypair,
+    config: &NodeConfig,
+    webrtc: Option<libp2p_webrtc::tokio::Certificate>,
+) -> Result<Swarm<Behaviour>, String> {
+    install_crypto_provider();
+    let idle = config.idle_connection_timeout();
+    let swarm = SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .map_err(|e| format!("TCP transport: {e}"))?
+        .with_quic()
+        .with_other_transport(|key| match webrtc {
+            Some(cert) => OptionalTransport::some(
+                libp2p_webrtc::tokio::Transport::new(key.clone(), cert)
+                    .map(|(peer, conn), _| (peer, StreamMuxerBox::new(conn))),
+            ),
+            None => OptionalTransport::none(),
+        })
+        .map_err(|e| format!("WebRTC transport: {e}"))?
+        .with_dns()
+        .map_err(|e| format!("DNS: {e}"))?
+        .with_websocket(noise::Config::new, yamux::Config::default)
+        .await
+        .map_err(|e| format!("WebSocket transport: {e}"))?
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| format!("relay client: {e}"))?
+        .with_behaviour(|key, relay| Behaviour::for_swarm(key, relay, config))
+        .map_err(|e| format!("behaviour: {e}"))?
+        .with_swarm_config(|c| {
+            c.with_idle_connection_timeout(idle).with_dial_concurrency_factor(
+                std::num::NonZeroU8::new(4).unwrap_or(std::num::NonZeroU8::MIN),
+            )
+        })
+        .build();
+    Ok(swarm)
+}
+
+/// Select rustls' process-wide crypto provider (ring). Both QUIC and WebRTC's DTLS use rustls,
+/// and with more than one provider compiled in, rustls refuses to guess: without this call the
+/// first WebRTC handshake panics inside a DTLS task. Safe to call more than once.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,222 @@
+//! The relay's settings: defaults, overlaid by the TOML config file, overlaid by flags.
+
+use std::{
+    net::{IpAddr, Ipv4Addr},
+    path::{Path, PathBuf},
+};
+
+use libp2p::{multiaddr::Protocol, Multiaddr};
+use meshwork_core::{KadMode, NodeConfig, RelayServerConfig};
+use serde::Deserialize;
+
+use crate::cli::Cli;
+
+/// Default TCP port for native peers.
+pub const DEFAULT_TCP_PORT: u16 = 4001;
+/// Default UDP port for QUIC v1.
+pub const DEFAULT_QUIC_PORT: u16 = 4001;
+/// Default TCP port for WebSocket.
+pub const DEFAULT_WS_PORT: u16 = 4002;
+/// Default UDP port for WebRTC-direct.
+pub const DEFAULT_WEBRTC_PORT: u16 = 4003;
+/// Default TCP port for HTTP (addresses endpoint and demo page).
+pub const DEFAULT_HTTP_PORT: u16 = 8080;
+
+/// The config file: every key optional, same names as the flags; `[node]` holds core settings
+/// (see `meshwork_core::NodeConfig`, camelCase keys).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    data_dir: Option<PathBuf>,
+    listen_ip: Option<IpAddr>,
+    tcp_port: Option<u16>,
+    quic_port: Option<u16>,
+    ws_port: Option<u16>,
+    webrtc_port: Option<u16>,
+    http_port: Option<u16>,
+    web_dir: Option<PathBuf>,
+    npm_dir: Option<PathBuf>,
+    topics: Option<Vec<String>>,
+    node: Option<toml::Table>,
+}
+
+/// Everything the relay runs with, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Holds `identity.key` and `webrtc-cert.pem`.
+    pub data_dir: PathBuf,
+    /// The IP every listener binds.
+    pub listen_ip: IpAddr,
+    /// TCP port (0: any).
+    pub tcp_port: u16,
+    /// QUIC port (0: any).
+    pub quic_port: u16,
+    /// WebSocket port (0: any).
+    pub ws_port: u16,
+    /// WebRTC-direct port (0: any).
+    pub webrtc_port: u16,
+    /// HTTP port (0: any).
+    pub http_port: u16,
+    /// Served at `/`.
+    pub web_dir: PathBuf,
+    /// Served at `/npm/`.
+    pub npm_dir: PathBuf,
+    /// Topics subscribed at start.
+    pub topics: Vec<String>,
+    /// Print a JSON ready line.
+    pub json: bool,
+    /// Core node settings.
+    pub node: NodeConfig,
+}
+
+/// The core settings a relay starts from (before `[node]` in the file).
+pub fn relay_node_defaults() -> NodeConfig {
+    let mut node = NodeConfig::default();
+    node.relay_server = Some(RelayServerConfig::default());
+    node.autonat = true;
+    node.dcutr = true;
+    node.kad_mode = KadMode::Server;
+    node.advertise_listen_addrs = true;
+    node.gossip.follow_peer_topics = true;
+    node.gossip.max_topics = 1024;
+    node.limits.max_established = 4096;
+    node.limits.max_pending_incoming = 512;
+    node
+}
+
+impl Settings {
+    /// Resolve flags over the file over the defaults.
+    pub fn resolve(cli: &Cli) -> Result<Self, String> {
+        let file = match &cli.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let node = merge_node(file.node)?;
+        node.validate().map_err(|e| format!("config [node]: {e}"))?;
+        let mut topics = file.topics.unwrap_or_default();
+        topics.extend(cli.topics.iter().cloned());
+        for t in &topics {
+            meshwork_core::validate::topic(t).map_err(|e| format!("topic {t:?}: {}", e.message))?;
+        }
+        Ok(Self {
+            data_dir: pick(&cli.data_dir, file.data_dir, PathBuf::from(".meshwork-relay")),
+            listen_ip: pick(&cli.listen_ip, file.listen_ip, IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            tcp_port: pick(&cli.tcp_port, file.tcp_port, DEFAULT_TCP_PORT),
+            quic_port: pick(&cli.quic_port, file.quic_port, DEFAULT_QUIC_PORT),
+            ws_port: pick(&cli.ws_port, file.ws_port, DEFAULT_WS_PORT),
+            webrtc_port: pick(&cli.webrtc_port, file.webrtc_port, DEFAULT_WEBRTC_PORT),
+            http_port: pick(&cli.http_port, file.http_port, DEFAULT_HTTP_PORT),
+            web_dir: pick(&cli.web_dir, file.web_dir, PathBuf::from("web")),
+            npm_dir: pick(&cli.npm_dir, file.npm_dir, PathBuf::from("npm")),
+            topics,
+            json: cli.json,
+            node,
+        })
+    }
+
+    /// The multiaddrs to listen on, one per transport.
+    pub fn listen_addrs(&self) -> Vec<Multiaddr> {
+        let ip = match self.listen_ip {
+            IpAddr::V4(v4) => Protocol::Ip4(v4),
+            IpAddr::V6(v6) => Protocol::Ip6(v6),
+        };
+        let base = Multiaddr::empty().with(ip);
+        vec![
+            base.clone().with(Protocol::Tcp(self.tcp_port)),
+            base.clone().with(Protocol::Udp(self.quic_port)).with(Protocol::QuicV1),
+            base.clone().with(Protocol::Tcp(self.ws_port)).with(Protocol::Ws("/".into())),
+            base.with(Protocol::Udp(self.webrtc_port)).with(Protocol::WebRTCDirect),
+        ]
+    }
+
+    /// Where the identity key lives.
+    pub fn identity_path(&self) -> PathBuf {
+        self.data_dir.join("identity.key")
+    }
+
+    /// Where the WebRTC certificate lives.
+    pub fn webrtc_cert_path(&self) -> PathBuf {
+        self.data_dir.join("webrtc-cert.pem")
+    }
+}
+
+fn pick<T: Clone>(flag: &Option<T>, file: Option<T>, default: T) -> T {
+    flag.clone().or(file).unwrap_or(default)
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
+}
+
+/// Overlay the file's `[node]` table on the relay defaults, key by key, at any depth.
+fn merge_node(overrides: Option<toml::Table>) -> Result<NodeConfig, String> {
+    let defaults = toml::Table::try_from(relay_node_defaults())
+        .map_err(|e| format!("internal: cannot encode defaults: {e}"))?;
+    let merged = match overrides {
+        Some(o) => deep_merge(defaults, o),
+        None => defaults,
+    };
+    merged.try_into().map_err(|e| format!("config [node]: {e}"))
+}
+
+fn deep_merge(mut base: toml::Table, over: toml::Table) -> toml::Table {
+    for (key, value) in over {
+        let merged = match (base.remove(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => toml::Value::Table(deep_merge(b, o)),
+            (_, v) => v,
+        };
+        base.insert(key, merged);
+    }
+    base
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn settings(args: &[&str], file: Option<&str>) -> Result<Settings, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut argv = vec!["meshwork-relay".to_string()];
+        if let Some(text) = file {
+            let path = dir.path().join("relay.toml");
+            std::fs::write(&path, text).unwrap();
+            argv.push("--config".into());
+            argv.push(path.display().to_string());
+        }
+        argv.extend(args.iter().map(|s| s.to_string()));
+        Settings::resolve(&Cli::parse_from(argv))
+    }
+
+    #[test]
+    fn defaults() {
+        let s = settings(&[], None).unwrap();
+        assert_eq!((s.tcp_port, s.ws_port, s.webrtc_port, s.http_port), (4001, 4002, 4003, 8080));
+        assert!(s.node.relay_server.is_some());
+        assert!(s.node.gossip.follow_peer_topics);
+    }
+
+    #[test]
+    fn flags_override_file_which_overrides_defaults() {
+        let file = "tcp-port = 5000\nws-port = 5001\n[node.gossip]\nmaxMessageBytes = 1000\n";
+        let s = settings(&["--tcp-port", "6000"], Some(file)).unwrap();
+        assert_eq!(s.tcp_port, 6000);
+        assert_eq!(s.ws_port, 5001);
+        assert_eq!(s.node.gossip.max_message_bytes, 1000);
+        // Relay defaults under the file's partial table survive the merge.
+        assert!(s.node.gossip.follow_peer_topics);
+        assert!(s.node.relay_server.is_some());
+    }
+
+    #[test]
+    fn bad_files_get_clear_errors() {
+        assert!(settings(&[], Some("tcp-prot = 1")).unwrap_err().contains("tcp-prot"));
+        assert!(settings(&[], Some("tcp-port = 99999")).is_err());
+        let e = settings(&[], Some("[node.gossip]\nmaxMessageBytes = 0")).unwrap_err();
+        assert!(e.contains("maxMessageBytes"), "{e}");
+        assert!(settings(&["--topic", ""], None).unwrap_err().contains("topic"));
+    }
+}

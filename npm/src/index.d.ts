@@ -1,0 +1,133 @@
+/** Stable error codes carried by every MeshworkError. */
+export declare const ErrorCode: Readonly<{
+  INVALID_MULTIADDR: 'INVALID_MULTIADDR'
+  INVALID_TOPIC: 'INVALID_TOPIC'
+  INVALID_PAYLOAD: 'INVALID_PAYLOAD'
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE'
+  INVALID_OPTIONS: 'INVALID_OPTIONS'
+  NODE_STOPPED: 'NODE_STOPPED'
+  DIAL_FAILED: 'DIAL_FAILED'
+  NO_PEERS: 'NO_PEERS'
+  PUBLISH_FAILED: 'PUBLISH_FAILED'
+  LIMIT_REACHED: 'LIMIT_REACHED'
+  FETCH_FAILED: 'FETCH_FAILED'
+  START_FAILED: 'START_FAILED'
+  PANIC: 'PANIC'
+}>
+
+/** One of the stable error code strings. */
+export type ErrorCodeName = keyof typeof ErrorCode
+
+/** Every rejection from this package. */
+export declare class MeshworkError extends Error {
+  constructor (code: ErrorCodeName, message: string)
+  readonly name: 'MeshworkError'
+  /** Stable, machine-readable. */
+  readonly code: ErrorCodeName
+}
+
+/** A browser transport name. */
+export type BrowserTransport = 'webrtc-direct' | 'websocket'
+
+/** Core node settings; every field optional, defaults documented in meshwork-core's NodeConfig. */
+export interface CoreOptions {
+  protocolVersion?: string
+  agentVersion?: string
+  pingIntervalSecs?: number
+  kadMode?: 'server' | 'client' | 'auto'
+  gossip?: {
+    /** Largest payload accepted by publish, bytes. Default 65536. */
+    maxMessageBytes?: number
+    /** Default 700. */
+    heartbeatIntervalMs?: number
+    /** Default true. */
+    floodPublish?: boolean
+    /** Default 64. */
+    maxTopics?: number
+    /** Default 128. */
+    maxRemoteTopics?: number
+    /** Default false. */
+    followPeerTopics?: boolean
+  }
+  limits?: {
+    maxEstablished?: number
+    maxEstablishedPerPeer?: number
+    maxPendingIncoming?: number
+    maxPendingOutgoing?: number
+    commandQueue?: number
+    eventQueue?: number
+    idleConnectionTimeoutSecs?: number
+  }
+}
+
+/** Options of createNode. */
+export interface NodeOptions {
+  /** Multiaddrs to dial at start, each ending in /p2p/<peerId>. */
+  bootstrap?: string[]
+  /** A meshwork-relay's HTTP base URL (e.g. "http://127.0.0.1:8080"); its current multiaddrs are fetched from /api/addresses. */
+  relayHttp?: string
+  /** Transports to use, in order of preference. Default ["webrtc-direct", "websocket"]. */
+  transports?: BrowserTransport[]
+  /** Reserve a slot on relays reached through relayHttp so others can reach this page. Default true. */
+  reserveOnRelay?: boolean
+  /** Core settings. */
+  node?: CoreOptions
+}
+
+/** A connected peer. */
+export interface PeerInfo {
+  peerId: string
+  transport: string
+  address: string
+  connections: number
+  rttMs: number | null
+  agent: string | null
+}
+
+/** detail of `message`. */
+export interface MessageDetail { topic: string, from: string | null, via: string, id: string, data: Uint8Array }
+/** detail of `peer:connect`. */
+export interface PeerConnectDetail { peerId: string, transport: string, address: string }
+/** detail of `peer:disconnect`. */
+export interface PeerDisconnectDetail { peerId: string, transport: string, cause: string | null }
+/** detail of `subscription-change`. */
+export interface SubscriptionChangeDetail { peerId: string, topic: string, subscribed: boolean }
+/** detail of `listen` and `listen:expired`. */
+export interface ListenDetail { address: string }
+/** detail of `relay:reservation`. */
+export interface RelayReservationDetail { relayPeerId: string, renewal: boolean }
+/** detail of `error`. */
+export interface ErrorDetail { code: ErrorCodeName, message: string }
+
+/** Event name → detail type. */
+export interface MeshworkEvents {
+  'message': MessageDetail
+  'peer:connect': PeerConnectDetail
+  'peer:disconnect': PeerDisconnectDetail
+  'subscription-change': SubscriptionChangeDetail
+  'listen': ListenDetail
+  'listen:expired': ListenDetail
+  'relay:reservation': RelayReservationDetail
+  'error': ErrorDetail
+}
+
+/** A meshwork node in this page. */
+export declare class MeshworkNode extends EventTarget {
+  readonly peerId: string
+  readonly maxMessageBytes: number
+  readonly stopped: boolean
+  dial (multiaddr: string): Promise<string>
+  subscribe (topic: string): Promise<boolean>
+  unsubscribe (topic: string): Promise<boolean>
+  publish (topic: string, data: Uint8Array): Promise<string>
+  peers (): Promise<PeerInfo[]>
+  listenAddresses (): Promise<string[]>
+  stop (): Promise<void>
+  addEventListener<K extends keyof MeshworkEvents>(type: K, listener: (ev: CustomEvent<MeshworkEvents[K]>) => void, options?: boolean | AddEventListenerOptions): void
+  addEventListener (type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void
+  removeEventListener<K extends keyof MeshworkEvents>(type: K, listener: (ev: CustomEvent<MeshworkEvents[K]>) => void, options?: boolean | EventListenerOptions): void
+  removeEventListener (type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void
+}
+
+/** Start a node; resolves once the bootstrap peers and relays are dialled. */
+export declare function createNode (options?: NodeOptions): Promise<MeshworkNode>

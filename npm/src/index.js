@@ -1,0 +1,145 @@
+// The meshwork npm package: a thin, idiomatic layer over the wasm node.
+// No bundler needed: the wasm file is loaded relative to this module.
+
+import initWasm, { WasmNode } from '../dist/wasm/meshwork_browser.js'
+import { ErrorCode, MeshworkError, toMeshworkError } from './errors.js'
+
+export { ErrorCode, MeshworkError } from './errors.js'
+
+/** @type {Promise<unknown> | undefined} */
+let loading
+/** Set once the module trapped: every later call rejects with PANIC. */
+let crashed = false
+
+function loadWasm () {
+  loading ??= initWasm()
+  return loading
+}
+
+function isPlainObject (v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+/**
+ * A meshwork node in this page. Events (all `CustomEvent`s, payload in `detail`):
+ * `message`, `peer:connect`, `peer:disconnect`, `subscription-change`, `listen`,
+ * `listen:expired`, `relay:reservation`, `error`.
+ */
+export class MeshworkNode extends EventTarget {
+  /** @type {WasmNode} */ #inner
+  #stopped = false
+
+  /** @param {WasmNode} inner */
+  constructor (inner) {
+    super()
+    this.#inner = inner
+  }
+
+  /** @internal */
+  static async _start (options, dispatch) {
+    return new MeshworkNode(await WasmNode.start(options, dispatch))
+  }
+
+  /** This node's peer ID. */
+  get peerId () { return this.#inner.peerId }
+
+  /** The largest payload `publish` accepts, in bytes. */
+  get maxMessageBytes () { return this.#inner.maxMessageBytes }
+
+  /** Whether `stop()` was called. */
+  get stopped () { return this.#stopped }
+
+  async #call (fn) {
+    if (crashed) throw new MeshworkError(ErrorCode.PANIC, 'the meshwork module crashed earlier; reload the page')
+    if (this.#stopped) throw new MeshworkError(ErrorCode.NODE_STOPPED, 'the node has stopped')
+    try {
+      return await fn(this.#inner)
+    } catch (err) {
+      const e = toMeshworkError(err)
+      if (e.code === ErrorCode.PANIC) crashed = true
+      throw e
+    }
+  }
+
+  /**
+   * Connect to a multiaddr (ending in `/p2p/<peerId>` to check the remote's identity).
+   * @param {string} multiaddr
+   * @returns {Promise<string>} the remote peer ID
+   */
+  dial (multiaddr) { return this.#call(n => n.dial(multiaddr)) }
+
+  /** @param {string} topic @returns {Promise<boolean>} true if newly subscribed */
+  subscribe (topic) { return this.#call(n => n.subscribe(topic)) }
+
+  /** @param {string} topic @returns {Promise<boolean>} true if it was subscribed */
+  unsubscribe (topic) { return this.#call(n => n.unsubscribe(topic)) }
+
+  /**
+   * Publish bytes on a topic.
+   * @param {string} topic
+   * @param {Uint8Array} data at most `maxMessageBytes`
+   * @returns {Promise<string>} the message ID
+   */
+  publish (topic, data) { return this.#call(n => n.publish(topic, data)) }
+
+  /** @returns {Promise<Array<{peerId: string, transport: string, address: string, connections: number, rttMs: number|null, agent: string|null}>>} */
+  peers () { return this.#call(n => n.peers()) }
+
+  /** @returns {Promise<string[]>} this node's listen addresses (relay circuit addresses once reserved) */
+  listenAddresses () { return this.#call(n => n.listenAddresses()) }
+
+  /** Close every connection. Later calls reject with NODE_STOPPED; calling it twice is fine. */
+  async stop () {
+    if (this.#stopped) return
+    this.#stopped = true
+    try {
+      await this.#inner.stop()
+    } catch (err) {
+      throw toMeshworkError(err)
+    }
+  }
+}
+
+/**
+ * Start a node.
+ * @param {import('./index.d.ts').NodeOptions} [options]
+ * @returns {Promise<MeshworkNode>} resolves once the bootstrap peers and relays are dialled
+ */
+export async function createNode (options = {}) {
+  if (!isPlainObject(options)) {
+    throw new MeshworkError(ErrorCode.INVALID_OPTIONS, 'options must be an object')
+  }
+  if (crashed) throw new MeshworkError(ErrorCode.PANIC, 'the meshwork module crashed earlier; reload the page')
+  await loadWasm()
+  /** @type {MeshworkNode | undefined} */
+  let node
+  let live = false
+  const early = []
+  // Events arrive from the start (connections made while bootstrapping). Hold them, bounded,
+  // until the caller has had the chance to add listeners after `await createNode()`, then
+  // replay them in order and go live.
+  const dispatch = (ev) => {
+    if (ev?.type === 'error' && ev.code === ErrorCode.PANIC) crashed = true
+    if (live && node) {
+      node.dispatchEvent(toDomEvent(ev))
+    } else if (early.length < 1024) {
+      early.push(ev)
+    }
+  }
+  try {
+    node = await MeshworkNode._start(options, dispatch)
+  } catch (err) {
+    throw toMeshworkError(err)
+  }
+  const started = node
+  setTimeout(() => {
+    for (const ev of early.splice(0)) started.dispatchEvent(toDomEvent(ev))
+    live = true
+  }, 0)
+  return node
+}
+
+function toDomEvent (ev) {
+  const { type, ...detail } = ev
+  return new CustomEvent(type, { detail })
+}

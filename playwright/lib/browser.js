@@ -1,0 +1,77 @@
+// Debian's Chromium driven by playwright-core, and a page running a meshwork node.
+import { chromium } from 'playwright-core'
+
+const FLAGS = [
+  '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-features=WebRtcHideLocalIpsWithMdns',
+  // Belt and braces next to the network namespace: no name resolves except loopback.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE ::1, EXCLUDE [::1], EXCLUDE localhost'
+]
+
+export async function launchBrowser () {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    // playwright-core adds --headless and a fresh temporary profile (user data dir) itself.
+    args: FLAGS,
+    headless: true
+  })
+}
+
+/**
+ * Open the relay's page and start a meshwork node in it. Every node event is recorded in
+ * `window.mw.events` with a wall-clock `at` (ms since epoch), `data` decoded as text.
+ */
+export async function openNodePage (browser, relay, options) {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const consoleLines = []
+  page.on('console', (m) => { if (consoleLines.length < 500) consoleLines.push(`${m.type()}: ${m.text()}`) })
+  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`))
+  await page.goto(`${relay.http}/`)
+  const started = await page.evaluate(async (options) => {
+    const { createNode } = await import('/npm/src/index.js')
+    const events = []
+    window.mw = { events }
+    const t0 = Date.now()
+    const node = await createNode(options)
+    window.mw.node = node
+    for (const type of ['message', 'peer:connect', 'peer:disconnect', 'subscription-change', 'error', 'relay:reservation', 'listen']) {
+      node.addEventListener(type, (e) => {
+        const d = { ...e.detail }
+        if (d.data instanceof Uint8Array) d.data = new TextDecoder().decode(d.data)
+        events.push({ type, at: Date.now(), ...d })
+      })
+    }
+    return { peerId: node.peerId, startedAt: t0, readyAt: Date.now() }
+  }, options)
+  return {
+    page,
+    context,
+    consoleLines,
+    ...started,
+    events: () => page.evaluate(() => window.mw.events),
+    /** Wait until an event matching `pred` (a function source string over `e`) is recorded. */
+    async waitForEvent (predSource, ms = 20000) {
+      const handle = await page.waitForFunction(
+        (src) => window.mw.events.find(new Function('e', `return (${src})`)),
+        predSource, { timeout: ms, polling: 20 })
+      return handle.jsonValue()
+    },
+    /** Publish text, retrying while no peer is subscribed yet (gossip learns subscriptions asynchronously). */
+    publishWhenReady (topic, text, ms = 15000) {
+      return page.evaluate(async ({ topic, text, ms }) => {
+        const deadline = Date.now() + ms
+        for (;;) {
+          try {
+            return await window.mw.node.publish(topic, new TextEncoder().encode(text))
+          } catch (e) {
+            if (e.code !== 'NO_PEERS' || Date.now() > deadline) throw new Error(`${e.code}: ${e.message}`)
+            await new Promise((resolve) => setTimeout(resolve, 20))
+          }
+        }
+      }, { topic, text, ms })
+    },
+    call (src, arg) { return page.evaluate(new Function('arg', `return (${src})(window.mw.node, arg)`), arg) },
+    async close () { await context.close() }
+  }
+}
