@@ -94,3 +94,22 @@ mod tests {
         assert_eq!(e.to_string(), "PAYLOAD_TOO_LARGE: 70000 > 65536");
     }
 }
+
+/// An error and its sources as one line (`outer: inner: root`), skipping empty messages, which
+/// some transport errors have.
+pub fn describe_chain(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    if parts.is_empty() {
+        format!("{error:?}")
+    } else {
+        parts.join(": ")
+    }
+}

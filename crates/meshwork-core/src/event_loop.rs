@@ -15,6 +15,7 @@ use web_time::Duration;
 
 use crate::{
     addresses,
+    error::describe_chain,
     behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL},
     channel,
     command::Reply,
@@ -116,7 +117,7 @@ impl EventLoop {
             Command::Dial { address, reply } => self.dial(address, reply),
             Command::Listen { address, reply } => {
                 let result = self.swarm.listen_on(address.clone()).map(|_| ()).map_err(|e| {
-                    CoreError::new(ErrorCode::StartFailed, format!("cannot listen on {address}: {e}"))
+                    CoreError::new(ErrorCode::StartFailed, format!("cannot listen on {address}: {}", describe_chain(&e)))
                 });
                 let _ = reply.send(result);
             }
@@ -169,7 +170,7 @@ impl EventLoop {
             Err(e) => {
                 let _ = reply.send(Err(CoreError::new(
                     ErrorCode::DialFailed,
-                    format!("cannot dial {address}: {e}"),
+                    format!("cannot dial {address}: {}", describe_chain(&e)),
                 )));
             }
         }
@@ -297,8 +298,8 @@ impl EventLoop {
             }
             SwarmEvent::OutgoingConnectionError { connection_id, peer_id, error } => {
                 let message = match peer_id {
-                    Some(peer) => format!("dial to {peer} failed: {error}"),
-                    None => format!("dial failed: {error}"),
+                    Some(peer) => format!("dial to {peer} failed: {}", describe_chain(&error)),
+                    None => format!("dial failed: {}", describe_chain(&error)),
                 };
                 if let Some(reply) = self.pending_dials.remove(&connection_id) {
                     let _ = reply.send(Err(CoreError::new(ErrorCode::DialFailed, message)));
@@ -317,7 +318,7 @@ impl EventLoop {
                 self.emit(Event::ListenAddrExpired { address }).await;
             }
             SwarmEvent::ListenerError { error, .. } => {
-                let error = CoreError::new(ErrorCode::StartFailed, format!("listener error: {error}"));
+                let error = CoreError::new(ErrorCode::StartFailed, format!("listener error: {}", describe_chain(&error)));
                 self.emit(Event::Error { error }).await;
             }
             SwarmEvent::ListenerClosed { reason: Err(e), addresses, .. } => {

@@ -25,7 +25,7 @@ pub mod validate;
 
 pub use command::Command;
 pub use config::{GossipConfig, KadMode, LimitsConfig, NodeConfig, RelayServerConfig};
-pub use error::{CoreError, ErrorCode};
+pub use error::{describe_chain, CoreError, ErrorCode};
 pub use event::{Event, PeerInfo};
 pub use handle::{channel, CommandReceiver, EventReceiver, EventSender, NodeHandle};
 pub use transport_kind::TransportKind;

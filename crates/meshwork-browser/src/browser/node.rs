@@ -60,7 +60,11 @@ impl WasmNode {
             let raw: RawOptions = if options.is_undefined() || options.is_null() {
                 RawOptions::default()
             } else {
-                serde_wasm_bindgen::from_value(options)
+                // Through a JSON value: serde-wasm-bindgen ignores unknown keys, serde_json
+                // honours `deny_unknown_fields`, so a misspelt option is an error, not a no-op.
+                let json: serde_json::Value = serde_wasm_bindgen::from_value(options)
+                    .map_err(|e| CoreError::new(ErrorCode::InvalidOptions, format!("options: {e}")))?;
+                serde_json::from_value(json)
                     .map_err(|e| CoreError::new(ErrorCode::InvalidOptions, format!("options: {e}")))?
             };
             let options = raw.validate()?;

@@ -1,0 +1,118 @@
+// Every API path rejects bad input with a MeshworkError carrying a stable code, nothing panics,
+// and the node keeps working afterwards.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { startRelay } from '../lib/relay.js'
+import { launchBrowser, openNodePage } from '../lib/browser.js'
+
+let relay, browser, page
+before(async () => {
+  relay = await startRelay()
+  browser = await launchBrowser()
+  page = await openNodePage(browser, relay, { relayHttp: relay.http, transports: ['websocket'] })
+})
+after(async () => {
+  await page?.close()
+  await browser?.close()
+  await relay?.stop()
+})
+
+/** Run `src` (a function of the node) in the page; return the rejection's name/code, or 'resolved'. */
+async function outcome (src, arg) {
+  return page.page.evaluate(async ({ src, arg }) => {
+    try {
+      await new Function('arg', `return (${src})(window.mw.node, arg)`)(arg)
+      return 'resolved'
+    } catch (e) {
+      const { MeshworkError } = await import('/npm/src/index.js')
+      return { name: e.name, code: e.code, isMeshworkError: e instanceof MeshworkError, message: e.message }
+    }
+  }, { src, arg })
+}
+
+const cases = [
+  ['dial an unparsable multiaddr', "(n) => n.dial('not a multiaddr')", 'INVALID_MULTIADDR'],
+  ['dial an empty string', "(n) => n.dial('')", 'INVALID_MULTIADDR'],
+  ['dial a number', '(n) => n.dial(42)', 'INVALID_MULTIADDR'],
+  ['dial a huge string', "(n) => n.dial('/ip4'.repeat(100000))", 'INVALID_MULTIADDR'],
+  ['dial a closed port', "(n) => n.dial('/ip4/127.0.0.1/tcp/1/ws')", 'DIAL_FAILED'],
+  ['subscribe to an empty topic', "(n) => n.subscribe('')", 'INVALID_TOPIC'],
+  ['subscribe to a non-string', '(n) => n.subscribe({})', 'INVALID_TOPIC'],
+  ['subscribe to a topic with a newline', "(n) => n.subscribe('a\\nb')", 'INVALID_TOPIC'],
+  ['unsubscribe from undefined', '(n) => n.unsubscribe()', 'INVALID_TOPIC'],
+  ['publish a string payload', "(n) => n.publish('t', 'text')", 'INVALID_PAYLOAD'],
+  ['publish an ArrayBuffer', "(n) => n.publish('t', new ArrayBuffer(4))", 'INVALID_PAYLOAD'],
+  ['publish null', "(n) => n.publish('t', null)", 'INVALID_PAYLOAD'],
+  ['publish over the maximum', "(n) => n.publish('t', new Uint8Array(n.maxMessageBytes + 1))", 'PAYLOAD_TOO_LARGE'],
+  ['publish with no subscribed peer', "(n) => n.publish('nobody-listens', new Uint8Array(1))", 'NO_PEERS'],
+  ['publish to a bad topic', "(n) => n.publish('', new Uint8Array(1))", 'INVALID_TOPIC']
+]
+
+for (const [name, src, code] of cases) {
+  test(`${name} rejects with ${code}`, async () => {
+    const r = await outcome(src)
+    assert.equal(typeof r, 'object', `expected a rejection, got ${r}`)
+    assert.equal(r.code, code, r.message)
+    assert.equal(r.name, 'MeshworkError')
+    assert.ok(r.isMeshworkError)
+  })
+}
+
+const badOptions = [
+  ['a string', "'x'", 'INVALID_OPTIONS'],
+  ['an unknown key', '({ bootstarp: [] })', 'INVALID_OPTIONS'],
+  ['a non-browser transport', "({ transports: ['tcp'] })", 'INVALID_OPTIONS'],
+  ['a bad relay URL', "({ relayHttp: 'ftp://x' })", 'INVALID_OPTIONS'],
+  ['a bad bootstrap address', "({ bootstrap: ['/ip4/1.2.3.4/tcp/x'] })", 'INVALID_MULTIADDR'],
+  ['a zero message limit', '({ node: { gossip: { maxMessageBytes: 0 } } })', 'INVALID_OPTIONS'],
+  ['a relay URL where nothing listens', "({ relayHttp: 'http://127.0.0.1:1' })", 'FETCH_FAILED'],
+  ['a relay URL that is not a relay', '({ relayHttp: location.origin + "/npm" })', 'FETCH_FAILED']
+]
+
+for (const [name, optionsSrc, code] of badOptions) {
+  test(`createNode with ${name} rejects with ${code}`, async () => {
+    const r = await page.page.evaluate(async (optionsSrc) => {
+      const { createNode } = await import('/npm/src/index.js')
+      try {
+        const n = await createNode(new Function(`return ${optionsSrc}`)())
+        await n.stop()
+        return 'resolved'
+      } catch (e) {
+        return { name: e.name, code: e.code, message: e.message }
+      }
+    }, optionsSrc)
+    assert.equal(typeof r, 'object', `expected a rejection, got ${r}`)
+    assert.equal(r.code, code, r.message)
+    assert.equal(r.name, 'MeshworkError')
+  })
+}
+
+test('after all that the node still works and no panic was reported', async () => {
+  assert.equal(await page.call("(n) => n.subscribe('still-alive')"), true)
+  const peers = await page.call('(n) => n.peers()')
+  assert.ok(peers.some((p) => p.peerId === relay.peerId))
+  const panics = (await page.events()).filter((e) => e.type === 'error' && e.code === 'PANIC')
+  assert.deepEqual(panics, [])
+  assert.ok(!page.consoleLines.some((l) => /panicked|RuntimeError|unreachable/.test(l)), page.consoleLines.join('\n'))
+})
+
+test('every call after stop() rejects with NODE_STOPPED; stop() twice is fine', async () => {
+  const other = await openNodePage(browser, relay, { relayHttp: relay.http, transports: ['websocket'] })
+  try {
+    const codes = await other.page.evaluate(async () => {
+      const n = window.mw.node
+      await n.stop()
+      await n.stop()
+      const calls = [() => n.dial('/ip4/127.0.0.1/tcp/1/ws'), () => n.subscribe('t'), () => n.unsubscribe('t'),
+        () => n.publish('t', new Uint8Array(1)), () => n.peers(), () => n.listenAddresses()]
+      const out = []
+      for (const c of calls) {
+        try { await c(); out.push('resolved') } catch (e) { out.push(e.code) }
+      }
+      return out
+    })
+    assert.deepEqual(codes, Array(6).fill('NODE_STOPPED'))
+  } finally {
+    await other.close()
+  }
+})
