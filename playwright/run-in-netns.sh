@@ -1,21 +1,9 @@
 #!/usr/bin/env bash
-# Run the end-to-end tests inside a private network namespace made here (unshare -n, as root):
-# nothing the browser, the relay or the peers send can leave the machine. A veth pair with a
-# default route gives Chromium host ICE candidates without loopback-only flags
-# (see shared BROWSER-TESTING.md). The namespace dies with this process.
+# The end-to-end tests (all of tests/, or the files given), one file at a time, in a private
+# network namespace.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-if [ "${MESHWORK_IN_NETNS:-}" != 1 ]; then
-  exec unshare -n env MESHWORK_IN_NETNS=1 bash "$0" "$@"
-fi
-ip link set lo up
-ip link add mw0 type veth peer name mw1
-ip addr add 10.99.0.1/24 dev mw0
-ip addr add 10.99.0.2/24 dev mw1
-ip link set mw0 up
-ip link set mw1 up
-ip route add default via 10.99.0.2 dev mw0
 cd "$here"
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(tests/*.test.js)
-exec node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}"
+exec bash "$here/netns.sh" node --test --test-concurrency=1 --test-timeout=180000 "${files[@]}"

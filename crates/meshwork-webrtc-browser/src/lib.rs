@@ -17,7 +17,7 @@
 //!
 //! # Usage (wasm32)
 //!
-//! ```ignore
+//! ```text
 //! use libp2p::{core::{muxing::StreamMuxerBox, Transport as _}, SwarmBuilder};
 //! use meshwork_webrtc_browser::{Config, Transport};
 //!
