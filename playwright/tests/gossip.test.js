@@ -83,6 +83,13 @@ test('two pages see each other through the relay (one on WebSocket, one on WebRT
     await b.publishWhenReady(topic, 'from b')
     const back = await a.waitForEvent("e.type === 'message' && e.data === 'from b'")
     assert.equal(back.from, b.peerId)
+    // Each page reserved a slot on the relay and is reachable at a /p2p-circuit address.
+    for (const p of [a, b]) {
+      const r = await p.waitForEvent("e.type === 'relay:reservation'")
+      assert.equal(r.relayPeerId, relay.peerId)
+      const addrs = await p.call('(n) => n.listenAddresses()')
+      assert.ok(addrs.some((x) => x.includes(`/p2p/${relay.peerId}/p2p-circuit`)), JSON.stringify(addrs))
+    }
     const peersOfA = await a.call('(n) => n.peers()')
     assert.ok(peersOfA.some((p) => p.peerId === relay.peerId && p.transport === 'websocket'), JSON.stringify(peersOfA))
   } finally {
