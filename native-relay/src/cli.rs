@@ -5,10 +5,11 @@ use std::{net::IpAddr, path::PathBuf};
 
 use clap::Parser;
 
-/// meshwork-relay: lets browsers join a libp2p network. Accepts WebSocket and WebRTC-direct from
-/// pages and TCP and QUIC from native peers; runs circuit relay v2, gossipsub (bridging every
-/// topic its peers use), Kademlia (server), identify, ping and AutoNAT; serves its addresses and
-/// the demo page over HTTP.
+/// meshwork-relay: lets browsers join a libp2p network. Accepts WebTransport, WebRTC-direct and
+/// WebSocket from pages and TCP and QUIC from native peers; runs circuit relay v2, gossipsub
+/// (bridging every topic its peers use), Kademlia (server), identify, ping and AutoNAT; serves
+/// its addresses and the demo page over HTTP. WebTransport limits and certificate schedule are
+/// set in the config file's [webtransport] table.
 #[derive(Debug, Parser)]
 #[command(name = "meshwork-relay", version)]
 pub struct Cli {
@@ -35,6 +36,10 @@ pub struct Cli {
     /// UDP port for WebRTC-direct (browsers); 0 picks a free one. [default: 4003]
     #[arg(long, value_name = "PORT")]
     pub webrtc_port: Option<u16>,
+    /// UDP port for WebTransport (browsers; HTTP/3 on its own port); 0 picks a free one.
+    /// [default: 4004]
+    #[arg(long, value_name = "PORT")]
+    pub webtransport_port: Option<u16>,
     /// TCP port of the HTTP server (GET /api/addresses, the demo page, /npm/); 0 picks a free
     /// one. It binds --listen-ip. [default: 8080]
     #[arg(long, value_name = "PORT")]

@@ -8,20 +8,42 @@ pub async fn run(mut events: EventReceiver) {
     while let Some(event) = events.next().await {
         match event {
             Event::ListenAddr { address } => tracing::info!(%address, "listening"),
-            Event::ListenAddrExpired { address } => tracing::info!(%address, "listen address expired"),
-            Event::PeerConnected { peer_id, transport, address } => {
+            Event::ListenAddrExpired { address } => {
+                tracing::info!(%address, "listen address expired")
+            }
+            Event::PeerConnected {
+                peer_id,
+                transport,
+                address,
+            } => {
                 tracing::info!(%peer_id, %transport, %address, "peer connected")
             }
-            Event::PeerDisconnected { peer_id, transport, cause } => {
+            Event::PeerDisconnected {
+                peer_id,
+                transport,
+                cause,
+            } => {
                 tracing::info!(%peer_id, %transport, cause = cause.as_deref().unwrap_or("closed"), "peer disconnected")
             }
-            Event::Message { topic, source, data, .. } => {
+            Event::Message {
+                topic,
+                source,
+                data,
+                ..
+            } => {
                 tracing::debug!(%topic, source = ?source, bytes = data.len(), "message")
             }
-            Event::Subscription { peer_id, topic, subscribed } => {
+            Event::Subscription {
+                peer_id,
+                topic,
+                subscribed,
+            } => {
                 tracing::debug!(%peer_id, %topic, subscribed, "subscription")
             }
-            Event::RelayReservation { relay_peer_id, renewal } => {
+            Event::RelayReservation {
+                relay_peer_id,
+                renewal,
+            } => {
                 tracing::info!(%relay_peer_id, renewal, "relay reservation")
             }
             Event::Error { error } => tracing::warn!(code = %error.code, "{}", error.message),

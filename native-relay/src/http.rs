@@ -54,7 +54,9 @@ async fn addresses(State(node): State<NodeHandle>) -> impl IntoResponse {
 
 /// Bind the HTTP listener (a taken port is an error here, before anything is served).
 pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
-    tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen for HTTP on {addr}: {e}"))
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for HTTP on {addr}: {e}"))
 }
 
 /// Serve until `shutdown` resolves.
@@ -73,7 +75,9 @@ pub async fn serve(
         .route("/healthz", get(|| async { "ok" }))
         .nest_service("/npm", ServeDir::new(npm_dir))
         .fallback_service(ServeDir::new(web_dir));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 #[cfg(test)]
@@ -84,7 +88,10 @@ mod tests {
     fn unspecified_addresses_are_dropped_and_peer_ids_added() {
         let peer = libp2p::PeerId::random();
         let out = full_addresses(
-            vec!["/ip4/0.0.0.0/tcp/1".parse().unwrap(), "/ip4/127.0.0.1/tcp/1".parse().unwrap()],
+            vec![
+                "/ip4/0.0.0.0/tcp/1".parse().unwrap(),
+                "/ip4/127.0.0.1/tcp/1".parse().unwrap(),
+            ],
             peer,
         );
         assert_eq!(out, vec![format!("/ip4/127.0.0.1/tcp/1/p2p/{peer}")]);

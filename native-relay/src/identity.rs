@@ -49,20 +49,28 @@ pub fn load_or_create(path: &Path) -> Result<Keypair, IdentityError> {
             })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(path),
-        Err(source) => Err(IdentityError::Read { path: path.to_owned(), source }),
+        Err(source) => Err(IdentityError::Read {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 
 fn create(path: &Path) -> Result<Keypair, IdentityError> {
-    let write_err = |source| IdentityError::Write { path: path.to_owned(), source };
+    let write_err = |source| IdentityError::Write {
+        path: path.to_owned(),
+        source,
+    };
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(write_err)?;
     }
     let keypair = Keypair::generate_ed25519();
-    let bytes = keypair.to_protobuf_encoding().map_err(|e| IdentityError::Corrupt {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let bytes = keypair
+        .to_protobuf_encoding()
+        .map_err(|e| IdentityError::Corrupt {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
     let mut file = open_private(path).map_err(write_err)?;
     file.write_all(&bytes).map_err(write_err)?;
     file.sync_all().map_err(write_err)?;
@@ -108,7 +116,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
 

@@ -4,7 +4,9 @@ use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
 use clap::Parser;
 use meshwork_core::{event_loop::EventLoop, TransportKind};
-use meshwork_relay::{cli::Cli, events_log, http, identity, native_swarm, settings::Settings, webrtc_cert};
+use meshwork_relay::{
+    cli::Cli, events_log, http, identity, native_swarm, settings::Settings, webrtc_cert,
+};
 use tracing_subscriber::EnvFilter;
 
 /// How long start-up waits for every listener to report an address.
@@ -15,7 +17,8 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,webrtc=warn,webrtc_ice=warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,webrtc=warn,webrtc_ice=warn")),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -34,7 +37,8 @@ async fn run(cli: Cli) -> Result<(), String> {
     let keypair = identity::load_or_create(&settings.identity_path()).map_err(|e| e.to_string())?;
     let cert = webrtc_cert::load_or_create(&settings.webrtc_cert_path())?;
     let peer_id = keypair.public().to_peer_id();
-    let swarm = native_swarm::build(keypair, &settings.node, Some(cert)).await?;
+    let swarm =
+        native_swarm::build(keypair, &settings.node, Some(cert), &settings.webtransport).await?;
     let (event_loop, node, events) = EventLoop::new(swarm, settings.node.clone());
     let loop_task = tokio::spawn(event_loop.run());
     tokio::spawn(events_log::run(events));
@@ -61,7 +65,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         },
     ));
 
-    let addresses = http::full_addresses(node.listen_addrs().await.map_err(|e| e.message)?, peer_id);
+    let addresses =
+        http::full_addresses(node.listen_addrs().await.map_err(|e| e.message)?, peer_id);
     if settings.json {
         let ready = serde_json::json!({ "event": "ready", "peerId": peer_id.to_string(), "http": url, "addresses": addresses });
         println!("{ready}");
@@ -82,19 +87,37 @@ async fn run(cli: Cli) -> Result<(), String> {
     Ok(())
 }
 
-/// Wait until TCP, QUIC, WebSocket and WebRTC-direct each report a listen address.
+/// Wait until TCP, QUIC, WebSocket, WebRTC-direct and WebTransport each report a listen address.
 async fn wait_for_listeners(node: &meshwork_core::NodeHandle) -> Result<(), String> {
-    let wanted = [TransportKind::Tcp, TransportKind::Quic, TransportKind::Websocket, TransportKind::WebrtcDirect];
+    let wanted = [
+        TransportKind::Tcp,
+        TransportKind::Quic,
+        TransportKind::Websocket,
+        TransportKind::WebrtcDirect,
+        TransportKind::Webtransport,
+    ];
     let deadline = tokio::time::Instant::now() + LISTEN_DEADLINE;
     loop {
-        let have: Vec<TransportKind> =
-            node.listen_addrs().await.map_err(|e| e.message)?.iter().map(TransportKind::of).collect();
-        let missing: Vec<&str> = wanted.iter().filter(|k| !have.contains(k)).map(|k| k.as_str()).collect();
+        let have: Vec<TransportKind> = node
+            .listen_addrs()
+            .await
+            .map_err(|e| e.message)?
+            .iter()
+            .map(TransportKind::of)
+            .collect();
+        let missing: Vec<&str> = wanted
+            .iter()
+            .filter(|k| !have.contains(k))
+            .map(|k| k.as_str())
+            .collect();
         if missing.is_empty() {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(format!("no listen address after {LISTEN_DEADLINE:?} for: {}", missing.join(", ")));
+            return Err(format!(
+                "no listen address after {LISTEN_DEADLINE:?} for: {}",
+                missing.join(", ")
+            ));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -112,14 +135,15 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("cannot watch SIGTERM: {e}");
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot watch SIGTERM: {e}");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -8,17 +8,25 @@ use libp2p::{
 };
 use meshwork_core::{behaviour::Behaviour, NodeConfig};
 
-/// Build a tokio swarm for `config`. With a certificate it also speaks WebRTC-direct.
+use crate::settings::WebTransportSettings;
+
+/// Build a tokio swarm for `config`: TCP, QUIC, WebSocket and WebTransport (listens only where
+/// asked; WebTransport settings from `webtransport`), and with a certificate WebRTC-direct too.
 pub async fn build(
     keypair: Keypair,
     config: &NodeConfig,
     webrtc: Option<libp2p_webrtc::tokio::Certificate>,
+    webtransport: &WebTransportSettings,
 ) -> Result<Swarm<Behaviour>, String> {
     install_crypto_provider();
     let idle = config.idle_connection_timeout();
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
-        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
         .map_err(|e| format!("TCP transport: {e}"))?
         .with_quic()
         .with_other_transport(|key| match webrtc {
@@ -29,6 +37,11 @@ pub async fn build(
             None => OptionalTransport::none(),
         })
         .map_err(|e| format!("WebRTC transport: {e}"))?
+        .with_other_transport(|key| {
+            meshwork_webtransport::Transport::new(webtransport.to_config(key))
+                .map(|(peer, conn), _| (peer, StreamMuxerBox::new(conn)))
+        })
+        .map_err(|e| format!("WebTransport transport: {e}"))?
         .with_dns()
         .map_err(|e| format!("DNS: {e}"))?
         .with_websocket(noise::Config::new, yamux::Config::default)
@@ -39,9 +52,10 @@ pub async fn build(
         .with_behaviour(|key, relay| Behaviour::for_swarm(key, relay, config))
         .map_err(|e| format!("behaviour: {e}"))?
         .with_swarm_config(|c| {
-            c.with_idle_connection_timeout(idle).with_dial_concurrency_factor(
-                std::num::NonZeroU8::new(4).unwrap_or(std::num::NonZeroU8::MIN),
-            )
+            c.with_idle_connection_timeout(idle)
+                .with_dial_concurrency_factor(
+                    std::num::NonZeroU8::new(4).unwrap_or(std::num::NonZeroU8::MIN),
+                )
         })
         .build();
     Ok(swarm)

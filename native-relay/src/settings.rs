@@ -19,6 +19,8 @@ pub const DEFAULT_QUIC_PORT: u16 = 4001;
 pub const DEFAULT_WS_PORT: u16 = 4002;
 /// Default UDP port for WebRTC-direct.
 pub const DEFAULT_WEBRTC_PORT: u16 = 4003;
+/// Default UDP port for WebTransport (HTTP/3, its own port, not shared with QUIC).
+pub const DEFAULT_WEBTRANSPORT_PORT: u16 = 4004;
 /// Default TCP port for HTTP (addresses endpoint and demo page).
 pub const DEFAULT_HTTP_PORT: u16 = 8080;
 
@@ -33,11 +35,89 @@ pub struct FileConfig {
     quic_port: Option<u16>,
     ws_port: Option<u16>,
     webrtc_port: Option<u16>,
+    webtransport_port: Option<u16>,
     http_port: Option<u16>,
     web_dir: Option<PathBuf>,
     npm_dir: Option<PathBuf>,
     topics: Option<Vec<String>>,
     node: Option<toml::Table>,
+    webtransport: Option<WebTransportSettings>,
+}
+
+/// `[webtransport]` in the config file: the WebTransport listener's limits and certificate
+/// schedule. Defaults are `meshwork_webtransport`'s.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct WebTransportSettings {
+    /// Certificate validity, seconds (at most 14 days; browsers refuse longer). Default 12 days.
+    pub cert_validity_secs: u64,
+    /// How long before expiry the next certificate takes over, seconds. Default 1 day.
+    pub rotation_lead_secs: u64,
+    /// How often the listener checks whether to rotate, seconds. Default 60.
+    pub rotation_check_secs: u64,
+    /// How far each certificate is back-dated for dialers with slow clocks, seconds. Default
+    /// 3,600. The rotation period is validity − lead − this, at least 10 s.
+    pub clock_skew_secs: u64,
+    /// Noise handshake deadline per session, seconds. Default 10.
+    pub handshake_timeout_secs: u64,
+    /// Sessions handshaking at once. Default 64.
+    pub max_pending_sessions: usize,
+    /// Streams per session. Default 256.
+    pub max_streams_per_session: u32,
+    /// Idle session timeout, seconds. Default 30.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for WebTransportSettings {
+    fn default() -> Self {
+        use meshwork_webtransport as wt;
+        Self {
+            cert_validity_secs: wt::DEFAULT_CERTIFICATE_VALIDITY.as_secs(),
+            rotation_lead_secs: wt::DEFAULT_ROTATION_LEAD_TIME.as_secs(),
+            rotation_check_secs: wt::DEFAULT_ROTATION_CHECK_INTERVAL.as_secs(),
+            clock_skew_secs: wt::certificate::CLOCK_SKEW_ALLOWANCE.as_secs(),
+            handshake_timeout_secs: wt::DEFAULT_HANDSHAKE_TIMEOUT.as_secs(),
+            max_pending_sessions: wt::DEFAULT_MAX_PENDING_SESSIONS,
+            max_streams_per_session: wt::DEFAULT_MAX_STREAMS_PER_SESSION,
+            idle_timeout_secs: wt::DEFAULT_IDLE_TIMEOUT.as_secs(),
+        }
+    }
+}
+
+impl WebTransportSettings {
+    /// Check ranges, naming the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let max = meshwork_webtransport::MAX_CERTIFICATE_VALIDITY.as_secs();
+        if self.cert_validity_secs == 0 || self.cert_validity_secs > max {
+            return Err(format!(
+                "[webtransport] cert-validity-secs must be between 1 and {max}"
+            ));
+        }
+        if self.rotation_check_secs == 0
+            || self.handshake_timeout_secs == 0
+            || self.idle_timeout_secs == 0
+        {
+            return Err("[webtransport] rotation-check-secs, handshake-timeout-secs and idle-timeout-secs must be at least 1".into());
+        }
+        if self.max_pending_sessions == 0 || self.max_streams_per_session == 0 {
+            return Err("[webtransport] max-pending-sessions and max-streams-per-session must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The transport configuration for `keypair`.
+    pub fn to_config(&self, keypair: &libp2p::identity::Keypair) -> meshwork_webtransport::Config {
+        use std::time::Duration;
+        meshwork_webtransport::Config::new(keypair)
+            .with_certificate_validity(Duration::from_secs(self.cert_validity_secs))
+            .with_rotation_lead_time(Duration::from_secs(self.rotation_lead_secs))
+            .with_rotation_check_interval(Duration::from_secs(self.rotation_check_secs))
+            .with_clock_skew_allowance(Duration::from_secs(self.clock_skew_secs))
+            .with_handshake_timeout(Duration::from_secs(self.handshake_timeout_secs))
+            .with_max_pending_sessions(self.max_pending_sessions)
+            .with_max_streams_per_session(self.max_streams_per_session)
+            .with_idle_timeout(Duration::from_secs(self.idle_timeout_secs))
+    }
 }
 
 /// Everything the relay runs with, resolved.
@@ -55,6 +135,8 @@ pub struct Settings {
     pub ws_port: u16,
     /// WebRTC-direct port (0: any).
     pub webrtc_port: u16,
+    /// WebTransport port (0: any).
+    pub webtransport_port: u16,
     /// HTTP port (0: any).
     pub http_port: u16,
     /// Served at `/`.
@@ -67,6 +149,8 @@ pub struct Settings {
     pub json: bool,
     /// Core node settings.
     pub node: NodeConfig,
+    /// WebTransport listener settings.
+    pub webtransport: WebTransportSettings,
 }
 
 /// The core settings a relay starts from (before `[node]` in the file).
@@ -93,24 +177,40 @@ impl Settings {
         };
         let node = merge_node(file.node)?;
         node.validate().map_err(|e| format!("config [node]: {e}"))?;
+        let webtransport = file.webtransport.unwrap_or_default();
+        webtransport.validate()?;
         let mut topics = file.topics.unwrap_or_default();
         topics.extend(cli.topics.iter().cloned());
         for t in &topics {
             meshwork_core::validate::topic(t).map_err(|e| format!("topic {t:?}: {}", e.message))?;
         }
         Ok(Self {
-            data_dir: pick(&cli.data_dir, file.data_dir, PathBuf::from(".meshwork-relay")),
-            listen_ip: pick(&cli.listen_ip, file.listen_ip, IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            data_dir: pick(
+                &cli.data_dir,
+                file.data_dir,
+                PathBuf::from(".meshwork-relay"),
+            ),
+            listen_ip: pick(
+                &cli.listen_ip,
+                file.listen_ip,
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            ),
             tcp_port: pick(&cli.tcp_port, file.tcp_port, DEFAULT_TCP_PORT),
             quic_port: pick(&cli.quic_port, file.quic_port, DEFAULT_QUIC_PORT),
             ws_port: pick(&cli.ws_port, file.ws_port, DEFAULT_WS_PORT),
             webrtc_port: pick(&cli.webrtc_port, file.webrtc_port, DEFAULT_WEBRTC_PORT),
+            webtransport_port: pick(
+                &cli.webtransport_port,
+                file.webtransport_port,
+                DEFAULT_WEBTRANSPORT_PORT,
+            ),
             http_port: pick(&cli.http_port, file.http_port, DEFAULT_HTTP_PORT),
             web_dir: pick(&cli.web_dir, file.web_dir, PathBuf::from("web")),
             npm_dir: pick(&cli.npm_dir, file.npm_dir, PathBuf::from("npm")),
             topics,
             json: cli.json,
             node,
+            webtransport,
         })
     }
 
@@ -123,9 +223,18 @@ impl Settings {
         let base = Multiaddr::empty().with(ip);
         vec![
             base.clone().with(Protocol::Tcp(self.tcp_port)),
-            base.clone().with(Protocol::Udp(self.quic_port)).with(Protocol::QuicV1),
-            base.clone().with(Protocol::Tcp(self.ws_port)).with(Protocol::Ws("/".into())),
-            base.with(Protocol::Udp(self.webrtc_port)).with(Protocol::WebRTCDirect),
+            base.clone()
+                .with(Protocol::Udp(self.quic_port))
+                .with(Protocol::QuicV1),
+            base.clone()
+                .with(Protocol::Tcp(self.ws_port))
+                .with(Protocol::Ws("/".into())),
+            base.clone()
+                .with(Protocol::Udp(self.webrtc_port))
+                .with(Protocol::WebRTCDirect),
+            base.with(Protocol::Udp(self.webtransport_port))
+                .with(Protocol::QuicV1)
+                .with(Protocol::WebTransport),
         ]
     }
 
@@ -164,7 +273,9 @@ fn merge_node(overrides: Option<toml::Table>) -> Result<NodeConfig, String> {
 fn deep_merge(mut base: toml::Table, over: toml::Table) -> toml::Table {
     for (key, value) in over {
         let merged = match (base.remove(&key), value) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => toml::Value::Table(deep_merge(b, o)),
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => {
+                toml::Value::Table(deep_merge(b, o))
+            }
             (_, v) => v,
         };
         base.insert(key, merged);
@@ -194,7 +305,16 @@ mod tests {
     #[test]
     fn defaults() {
         let s = settings(&[], None).unwrap();
-        assert_eq!((s.tcp_port, s.ws_port, s.webrtc_port, s.http_port), (4001, 4002, 4003, 8080));
+        assert_eq!(
+            (
+                s.tcp_port,
+                s.ws_port,
+                s.webrtc_port,
+                s.webtransport_port,
+                s.http_port
+            ),
+            (4001, 4002, 4003, 4004, 8080)
+        );
         assert!(s.node.relay_server.is_some());
         assert!(s.node.gossip.follow_peer_topics);
     }
@@ -213,10 +333,26 @@ mod tests {
 
     #[test]
     fn bad_files_get_clear_errors() {
-        assert!(settings(&[], Some("tcp-prot = 1")).unwrap_err().contains("tcp-prot"));
+        assert!(settings(&[], Some("tcp-prot = 1"))
+            .unwrap_err()
+            .contains("tcp-prot"));
         assert!(settings(&[], Some("tcp-port = 99999")).is_err());
         let e = settings(&[], Some("[node.gossip]\nmaxMessageBytes = 0")).unwrap_err();
         assert!(e.contains("maxMessageBytes"), "{e}");
-        assert!(settings(&["--topic", ""], None).unwrap_err().contains("topic"));
+        assert!(settings(&["--topic", ""], None)
+            .unwrap_err()
+            .contains("topic"));
+        let e = settings(&[], Some("[webtransport]\ncert-validity-secs = 1300000")).unwrap_err();
+        assert!(e.contains("cert-validity-secs"), "{e}");
+    }
+
+    #[test]
+    fn webtransport_table_overrides_its_defaults() {
+        let s = settings(&[], Some("[webtransport]\nrotation-check-secs = 1\n")).unwrap();
+        assert_eq!(s.webtransport.rotation_check_secs, 1);
+        assert_eq!(
+            s.webtransport.max_pending_sessions,
+            meshwork_webtransport::DEFAULT_MAX_PENDING_SESSIONS
+        );
     }
 }

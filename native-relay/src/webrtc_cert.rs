@@ -11,13 +11,17 @@ use crate::identity::open_private;
 pub fn load_or_create(path: &Path) -> Result<Certificate, String> {
     match fs::read_to_string(path) {
         Ok(pem) => Certificate::from_pem(&pem).map_err(|e| {
-            format!("WebRTC certificate {} is unreadable ({e}); move it away to create a new one", path.display())
+            format!(
+                "WebRTC certificate {} is unreadable ({e}); move it away to create a new one",
+                path.display()
+            )
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let cert = Certificate::generate(&mut rand::rng())
                 .map_err(|e| format!("cannot generate a WebRTC certificate: {e}"))?;
             if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+                fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
             }
             let mut file =
                 open_private(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -27,7 +27,7 @@ export declare class MeshworkError extends Error {
 }
 
 /** A browser transport name. */
-export type BrowserTransport = 'webrtc-direct' | 'websocket'
+export type BrowserTransport = 'webtransport' | 'webrtc-direct' | 'websocket'
 
 /** Core node settings; every field optional, defaults documented in meshwork-core's NodeConfig. */
 export interface CoreOptions {
@@ -66,7 +66,7 @@ export interface NodeOptions {
   bootstrap?: string[]
   /** A meshwork-relay's HTTP base URL (e.g. "http://127.0.0.1:8080"); its current multiaddrs are fetched from /api/addresses. */
   relayHttp?: string
-  /** Transports to use, in order of preference. Default ["webrtc-direct", "websocket"]. */
+  /** Transports to use, in order of preference. Default ["webtransport", "webrtc-direct", "websocket"]. */
   transports?: BrowserTransport[]
   /** Reserve a slot on relays reached through relayHttp so others can reach this page. Default true. */
   reserveOnRelay?: boolean

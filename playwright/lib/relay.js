@@ -9,7 +9,7 @@ export async function startRelay (extraArgs = [], { dataDir } = {}) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'mw-relay-'))
   const proc = new JsonLinesProcess('relay', relayBin, [
     '--json', '--listen-ip', '127.0.0.1', '--data-dir', dir,
-    '--tcp-port', '0', '--quic-port', '0', '--ws-port', '0', '--webrtc-port', '0', '--http-port', '0',
+    '--tcp-port', '0', '--quic-port', '0', '--ws-port', '0', '--webrtc-port', '0', '--webtransport-port', '0', '--http-port', '0',
     '--web-dir', join(repoRoot, 'web'), '--npm-dir', join(repoRoot, 'npm'),
     ...extraArgs
   ], { env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info,webrtc=warn,webrtc_ice=warn' } })
@@ -23,6 +23,7 @@ export async function startRelay (extraArgs = [], { dataDir } = {}) {
     addresses: ready.addresses,
     tcp: byTransport(/\/tcp\/\d+\/p2p\//),
     quic: byTransport(/\/quic-v1\/p2p\//),
+    webtransport: byTransport(/\/webtransport\/certhash\//),
     ws: byTransport(/\/ws\/p2p\//),
     webrtc: byTransport(/\/webrtc-direct\//),
     async stop ({ keepData = false } = {}) {

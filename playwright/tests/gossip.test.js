@@ -19,7 +19,7 @@ after(async () => {
   await relay?.stop()
 })
 
-for (const transport of ['websocket', 'webrtc-direct']) {
+for (const transport of ['websocket', 'webrtc-direct', 'webtransport']) {
   describe(`page over ${transport}`, () => {
     for (const native of ['tcp', 'quic']) {
       test(`gossip both ways with a native ${native} peer, first message each way within 2 s`, async () => {

@@ -29,13 +29,13 @@ async function runFailing (args, ms = 20000) {
 
 /** Flags for a relay on 127.0.0.1 with OS-picked ports, `overrides` replacing single ports. */
 function portArgs (overrides = {}) {
-  const ports = { tcp: 0, quic: 0, ws: 0, webrtc: 0, http: 0, ...overrides }
+  const ports = { tcp: 0, quic: 0, ws: 0, webrtc: 0, webtransport: 0, http: 0, ...overrides }
   return ['--listen-ip', '127.0.0.1', ...Object.entries(ports).flatMap(([k, v]) => [`--${k}-port`, String(v)])]
 }
 
 test('--help documents every flag', async () => {
   const { stdout } = await run(relayBin, ['--help'])
-  for (const flag of ['--config', '--data-dir', '--listen-ip', '--tcp-port', '--quic-port', '--ws-port', '--webrtc-port', '--http-port', '--web-dir', '--npm-dir', '--topic', '--json']) {
+  for (const flag of ['--config', '--data-dir', '--listen-ip', '--tcp-port', '--quic-port', '--ws-port', '--webrtc-port', '--webtransport-port', '--http-port', '--web-dir', '--npm-dir', '--topic', '--json']) {
     assert.match(stdout, new RegExp(`${flag}\\b`), `${flag} missing from --help`)
   }
   assert.match(stdout, /default: 4001/)
@@ -65,7 +65,7 @@ test('GET /api/addresses lists every transport with /p2p and the WebRTC certhash
     assert.equal(res.headers.get('access-control-allow-origin'), '*')
     const body = await res.json()
     assert.equal(body.peerId, relay.peerId)
-    for (const re of [/\/tcp\/\d+\/p2p\//, /\/quic-v1\/p2p\//, /\/ws\/p2p\//, /\/webrtc-direct\/certhash\/\w+/]) {
+    for (const re of [/\/tcp\/\d+\/p2p\//, /\/quic-v1\/p2p\//, /\/ws\/p2p\//, /\/webrtc-direct\/certhash\/\w+/, /\/quic-v1\/webtransport\/certhash\/\w+\/certhash\/\w+\//]) {
       assert.ok(body.addresses.some((a) => re.test(a) && a.endsWith(`/p2p/${relay.peerId}`)), `${re} in ${body.addresses}`)
     }
     const page = await fetch(`${relay.http}/`)
@@ -123,7 +123,7 @@ test('garbage from peers on every port does not hurt the relay', async () => {
       }
     }
     const udp = createSocket('udp4')
-    for (const addr of [relay.quic, relay.webrtc]) {
+    for (const addr of [relay.quic, relay.webrtc, relay.webtransport]) {
       for (let i = 0; i < 50; i++) udp.send(Buffer.alloc(1200, i), port(addr, 'udp'), '127.0.0.1')
     }
     await new Promise((resolve) => setTimeout(resolve, 500))

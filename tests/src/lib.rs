@@ -10,7 +10,9 @@ use libp2p::{
     multiaddr::Protocol,
     noise, yamux, Multiaddr, PeerId, SwarmBuilder, Transport,
 };
-use meshwork_core::{behaviour::Behaviour, event_loop::EventLoop, Event, EventReceiver, NodeConfig, NodeHandle};
+use meshwork_core::{
+    behaviour::Behaviour, event_loop::EventLoop, Event, EventReceiver, NodeConfig, NodeHandle,
+};
 
 /// How long a test waits for any one expected event before failing (catches hangs only).
 pub const EVENT_DEADLINE: Duration = Duration::from_secs(20);
@@ -46,7 +48,9 @@ impl TestNode {
             }
             panic!("event stream ended");
         };
-        tokio::time::timeout(EVENT_DEADLINE, wait).await.expect("expected event did not arrive in time")
+        tokio::time::timeout(EVENT_DEADLINE, wait)
+            .await
+            .expect("expected event did not arrive in time")
     }
 }
 
@@ -73,7 +77,10 @@ pub async fn spawn_node(config: NodeConfig) -> TestNode {
     let (event_loop, handle, mut events) = EventLoop::new(swarm, config);
     tokio::spawn(event_loop.run());
     let port: u64 = rand_port();
-    handle.listen(format!("/memory/{port}").parse().expect("memory addr")).await.expect("listen");
+    handle
+        .listen(format!("/memory/{port}").parse().expect("memory addr"))
+        .await
+        .expect("listen");
     let address = tokio::time::timeout(EVENT_DEADLINE, async {
         loop {
             if let Some(Event::ListenAddr { address }) = events.next().await {
@@ -83,7 +90,11 @@ pub async fn spawn_node(config: NodeConfig) -> TestNode {
     })
     .await
     .expect("listen address");
-    TestNode { handle, events, address }
+    TestNode {
+        handle,
+        events,
+        address,
+    }
 }
 
 fn rand_port() -> u64 {

@@ -28,12 +28,21 @@ async fn message_crosses_a_chain_of_four_nodes_through_a_bridge() {
     publish_when_ready(&a, "chat", b"hello from a").await;
     let got = b
         .next_matching(|e| match e {
-            Event::Message { topic, data, source, .. } if topic == "chat" => Some((data.clone(), *source)),
+            Event::Message {
+                topic,
+                data,
+                source,
+                ..
+            } if topic == "chat" => Some((data.clone(), *source)),
             _ => None,
         })
         .await;
     assert_eq!(got.0, b"hello from a");
-    assert_eq!(got.1, Some(a.peer_id()), "the signed author is a, not the hub");
+    assert_eq!(
+        got.1,
+        Some(a.peer_id()),
+        "the signed author is a, not the hub"
+    );
     let at_d = d
         .next_matching(|e| match e {
             Event::Message { data, .. } => Some(data.clone()),
@@ -58,7 +67,11 @@ async fn unsubscribed_node_gets_nothing_and_publish_without_peers_says_no_peers(
     let hub = spawn_node(bridge_config()).await;
     let a = spawn_node(NodeConfig::default()).await;
     a.handle.dial(hub.full_address()).await.expect("dial");
-    let err = a.handle.publish("nobody-here", b"x".to_vec()).await.unwrap_err();
+    let err = a
+        .handle
+        .publish("nobody-here", b"x".to_vec())
+        .await
+        .unwrap_err();
     assert_eq!(err.code, meshwork_core::ErrorCode::NoPeers);
 }
 
@@ -68,15 +81,25 @@ async fn bad_input_gets_coded_errors_and_the_node_keeps_working() {
     let mut config = NodeConfig::default();
     config.gossip.max_message_bytes = 1000;
     let a = spawn_node(config).await;
-    assert_eq!(a.handle.subscribe("").await.unwrap_err().code, ErrorCode::InvalidTopic);
+    assert_eq!(
+        a.handle.subscribe("").await.unwrap_err().code,
+        ErrorCode::InvalidTopic
+    );
     assert_eq!(
         a.handle.publish("t", vec![0; 1001]).await.unwrap_err().code,
         ErrorCode::PayloadTooLarge
     );
     let wrong_peer = format!("{}/p2p/{}", a.address, libp2p::PeerId::random());
-    let err = a.handle.dial(wrong_peer.parse().unwrap()).await.unwrap_err();
+    let err = a
+        .handle
+        .dial(wrong_peer.parse().unwrap())
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::DialFailed);
     assert!(a.handle.subscribe("ok").await.expect("still works"));
     a.handle.shutdown().await.expect("shutdown");
-    assert_eq!(a.handle.subscribe("ok").await.unwrap_err().code, ErrorCode::NodeStopped);
+    assert_eq!(
+        a.handle.subscribe("ok").await.unwrap_err().code,
+        ErrorCode::NodeStopped
+    );
 }

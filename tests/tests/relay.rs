@@ -13,9 +13,17 @@ async fn reservation_then_circuit_then_gossip_over_it() {
     let mut listener = spawn_node(NodeConfig::default()).await;
     let mut dialer = spawn_node(NodeConfig::default()).await;
 
-    listener.handle.dial(relay.full_address()).await.expect("dial relay");
+    listener
+        .handle
+        .dial(relay.full_address())
+        .await
+        .expect("dial relay");
     let circuit = relay.full_address().with(Protocol::P2pCircuit);
-    listener.handle.listen(circuit.clone()).await.expect("listen on circuit");
+    listener
+        .handle
+        .listen(circuit.clone())
+        .await
+        .expect("listen on circuit");
     let reserved_on = listener
         .next_matching(|e| match e {
             Event::RelayReservation { relay_peer_id, .. } => Some(*relay_peer_id),
@@ -25,13 +33,17 @@ async fn reservation_then_circuit_then_gossip_over_it() {
     assert_eq!(reserved_on, relay.peer_id());
 
     let target = circuit.with(Protocol::P2p(listener.peer_id()));
-    let remote = dialer.handle.dial(target).await.expect("dial through the circuit");
+    let remote = dialer
+        .handle
+        .dial(target)
+        .await
+        .expect("dial through the circuit");
     assert_eq!(remote, listener.peer_id());
     let transport = dialer
         .next_matching(|e| match e {
-            Event::PeerConnected { peer_id, transport, .. } if *peer_id == listener.peer_id() => {
-                Some(*transport)
-            }
+            Event::PeerConnected {
+                peer_id, transport, ..
+            } if *peer_id == listener.peer_id() => Some(*transport),
             _ => None,
         })
         .await;

@@ -4,8 +4,14 @@ use libp2p::Multiaddr;
 use meshwork_core::{validate, CoreError, ErrorCode, NodeConfig, TransportKind};
 use serde::Deserialize;
 
-/// Transports a page can dial today, in the default order of preference.
-pub const BROWSER_TRANSPORTS: [TransportKind; 2] = [TransportKind::WebrtcDirect, TransportKind::Websocket];
+/// Transports a page can dial, in the default order of preference: WebTransport has the fewest
+/// round trips and no SDP munging, WebRTC-direct needs no certificate authority either,
+/// WebSocket works everywhere.
+pub const BROWSER_TRANSPORTS: [TransportKind; 3] = [
+    TransportKind::Webtransport,
+    TransportKind::WebrtcDirect,
+    TransportKind::Websocket,
+];
 
 /// Most bootstrap addresses accepted.
 pub const MAX_BOOTSTRAP: usize = 64;
@@ -18,7 +24,8 @@ pub struct RawOptions {
     pub bootstrap: Vec<String>,
     /// A relay's HTTP base URL; its current multiaddrs are fetched from `/api/addresses`.
     pub relay_http: Option<String>,
-    /// Transports to use, in order of preference. Default `["webrtc-direct", "websocket"]`.
+    /// Transports to use, in order of preference. Default
+    /// `["webtransport", "webrtc-direct", "websocket"]`.
     pub transports: Option<Vec<String>>,
     /// Make a relay reservation on each relay reached through `relayHttp`, so other peers can
     /// reach this page through it. Default true.
@@ -48,7 +55,10 @@ impl RawOptions {
     pub fn validate(self) -> Result<BrowserOptions, CoreError> {
         let invalid = |m: String| CoreError::new(ErrorCode::InvalidOptions, m);
         if self.bootstrap.len() > MAX_BOOTSTRAP {
-            return Err(invalid(format!("bootstrap has {} entries; the maximum is {MAX_BOOTSTRAP}", self.bootstrap.len())));
+            return Err(invalid(format!(
+                "bootstrap has {} entries; the maximum is {MAX_BOOTSTRAP}",
+                self.bootstrap.len()
+            )));
         }
         let bootstrap = self
             .bootstrap
@@ -64,7 +74,7 @@ impl RawOptions {
                         .filter(|k| BROWSER_TRANSPORTS.contains(k))
                         .ok_or_else(|| {
                             invalid(format!(
-                                "transports: {name:?} is not a browser transport (use \"webrtc-direct\" or \"websocket\")"
+                                "transports: {name:?} is not a browser transport (use \"webtransport\", \"webrtc-direct\" or \"websocket\")"
                             ))
                         })?;
                     if !out.contains(&kind) {
@@ -96,9 +106,20 @@ pub fn addresses_url(base: &str) -> Result<String, CoreError> {
     let rest = trimmed
         .strip_prefix("http://")
         .or_else(|| trimmed.strip_prefix("https://"))
-        .ok_or_else(|| CoreError::new(ErrorCode::InvalidOptions, format!("relayHttp {base:?} must start with http:// or https://")))?;
-    if rest.is_empty() || rest.starts_with('/') || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(CoreError::new(ErrorCode::InvalidOptions, format!("relayHttp {base:?} has no valid host")));
+        .ok_or_else(|| {
+            CoreError::new(
+                ErrorCode::InvalidOptions,
+                format!("relayHttp {base:?} must start with http:// or https://"),
+            )
+        })?;
+    if rest.is_empty()
+        || rest.starts_with('/')
+        || rest.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(CoreError::new(
+            ErrorCode::InvalidOptions,
+            format!("relayHttp {base:?} has no valid host"),
+        ));
     }
     Ok(format!("{trimmed}/api/addresses"))
 }
@@ -112,7 +133,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_prefer_webrtc_then_websocket() {
+    fn defaults_prefer_webtransport_then_webrtc_then_websocket() {
         let o = RawOptions::default().validate().unwrap();
         assert_eq!(o.transports, BROWSER_TRANSPORTS.to_vec());
         assert!(o.reserve_on_relay);
@@ -120,8 +141,13 @@ mod tests {
 
     #[test]
     fn transports_are_checked_and_ordered() {
-        let o = raw(r#"{"transports":["websocket","webrtc-direct","websocket"]}"#).validate().unwrap();
-        assert_eq!(o.transports, vec![TransportKind::Websocket, TransportKind::WebrtcDirect]);
+        let o = raw(r#"{"transports":["websocket","webrtc-direct","websocket"]}"#)
+            .validate()
+            .unwrap();
+        assert_eq!(
+            o.transports,
+            vec![TransportKind::Websocket, TransportKind::WebrtcDirect]
+        );
         let e = raw(r#"{"transports":["tcp"]}"#).validate().unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidOptions);
         assert!(raw(r#"{"transports":[]}"#).validate().is_err());
@@ -129,16 +155,34 @@ mod tests {
 
     #[test]
     fn bad_bootstrap_is_an_invalid_multiaddr() {
-        let e = raw(r#"{"bootstrap":["/ip4/1.2.3.4/tcp/x"]}"#).validate().unwrap_err();
+        let e = raw(r#"{"bootstrap":["/ip4/1.2.3.4/tcp/x"]}"#)
+            .validate()
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidMultiaddr);
     }
 
     #[test]
     fn relay_http_urls() {
-        assert_eq!(addresses_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080/api/addresses");
-        assert_eq!(addresses_url("https://relay.example/mw").unwrap(), "https://relay.example/mw/api/addresses");
-        for bad in ["ftp://x", "127.0.0.1:8080", "http://", "http:///x", "http://a b"] {
-            assert_eq!(addresses_url(bad).unwrap_err().code, ErrorCode::InvalidOptions, "{bad}");
+        assert_eq!(
+            addresses_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080/api/addresses"
+        );
+        assert_eq!(
+            addresses_url("https://relay.example/mw").unwrap(),
+            "https://relay.example/mw/api/addresses"
+        );
+        for bad in [
+            "ftp://x",
+            "127.0.0.1:8080",
+            "http://",
+            "http:///x",
+            "http://a b",
+        ] {
+            assert_eq!(
+                addresses_url(bad).unwrap_err().code,
+                ErrorCode::InvalidOptions,
+                "{bad}"
+            );
         }
     }
 

@@ -23,7 +23,10 @@ impl AddressesBody {
     /// with none usable is an error.
     pub fn into_multiaddrs(self) -> Result<Vec<Multiaddr>, CoreError> {
         let peer: libp2p::PeerId = self.peer_id.parse().map_err(|_| {
-            CoreError::new(ErrorCode::FetchFailed, format!("relay sent an invalid peerId {:?}", self.peer_id))
+            CoreError::new(
+                ErrorCode::FetchFailed,
+                format!("relay sent an invalid peerId {:?}", self.peer_id),
+            )
         })?;
         let out: Vec<Multiaddr> = self
             .addresses
@@ -34,7 +37,10 @@ impl AddressesBody {
             .filter(|a| addresses::peer_id_of(a) == Some(peer))
             .collect();
         if out.is_empty() {
-            return Err(CoreError::new(ErrorCode::FetchFailed, "relay listed no usable address"));
+            return Err(CoreError::new(
+                ErrorCode::FetchFailed,
+                "relay listed no usable address",
+            ));
         }
         Ok(out)
     }
@@ -64,9 +70,21 @@ mod tests {
 
     #[test]
     fn bad_peer_id_or_nothing_usable_is_fetch_failed() {
-        let body = AddressesBody { peer_id: "nope".into(), addresses: vec![] };
-        assert_eq!(body.into_multiaddrs().unwrap_err().code, ErrorCode::FetchFailed);
-        let body = AddressesBody { peer_id: libp2p::PeerId::random().to_string(), addresses: vec!["x".into()] };
-        assert_eq!(body.into_multiaddrs().unwrap_err().code, ErrorCode::FetchFailed);
+        let body = AddressesBody {
+            peer_id: "nope".into(),
+            addresses: vec![],
+        };
+        assert_eq!(
+            body.into_multiaddrs().unwrap_err().code,
+            ErrorCode::FetchFailed
+        );
+        let body = AddressesBody {
+            peer_id: libp2p::PeerId::random().to_string(),
+            addresses: vec!["x".into()],
+        };
+        assert_eq!(
+            body.into_multiaddrs().unwrap_err().code,
+            ErrorCode::FetchFailed
+        );
     }
 }

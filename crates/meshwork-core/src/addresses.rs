@@ -53,7 +53,10 @@ mod tests {
             m("/ip4/127.0.0.1/udp/4003/webrtc-direct"),
             m("/ip4/127.0.0.1/tcp/4002/ws"),
         ];
-        let plan = dial_plan(&addrs, &[TransportKind::WebrtcDirect, TransportKind::Websocket]);
+        let plan = dial_plan(
+            &addrs,
+            &[TransportKind::WebrtcDirect, TransportKind::Websocket],
+        );
         assert_eq!(plan, vec![addrs[2].clone(), addrs[1].clone()]);
     }
 

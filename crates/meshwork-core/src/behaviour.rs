@@ -7,7 +7,9 @@
 use std::{num::NonZeroUsize, time::Duration};
 
 use libp2p::{
-    autonat, connection_limits, dcutr, gossipsub, identify, identity::Keypair, kad, ping, relay,
+    autonat, connection_limits, dcutr, gossipsub, identify,
+    identity::Keypair,
+    kad, ping, relay,
     swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
     StreamProtocol,
 };
@@ -57,7 +59,9 @@ impl Behaviour {
         relay_client: relay::client::Behaviour,
         config: &NodeConfig,
     ) -> Result<Self, CoreError> {
-        config.validate().map_err(|m| CoreError::new(ErrorCode::InvalidOptions, m))?;
+        config
+            .validate()
+            .map_err(|m| CoreError::new(ErrorCode::InvalidOptions, m))?;
         let peer_id = keypair.public().to_peer_id();
         Ok(Self {
             limits: connection_limits::Behaviour::new(connection_limits(config)),
@@ -74,10 +78,15 @@ impl Behaviour {
             kad: kademlia(peer_id, config),
             relay_client,
             relay_server: Toggle::from(
-                config.relay_server.as_ref().map(|r| relay::Behaviour::new(peer_id, relay_server(r))),
+                config
+                    .relay_server
+                    .as_ref()
+                    .map(|r| relay::Behaviour::new(peer_id, relay_server(r))),
             ),
             autonat: Toggle::from(
-                config.autonat.then(|| autonat::Behaviour::new(peer_id, autonat::Config::default())),
+                config
+                    .autonat
+                    .then(|| autonat::Behaviour::new(peer_id, autonat::Config::default())),
             ),
             dcutr: Toggle::from(config.dcutr.then(|| dcutr::Behaviour::new(peer_id))),
         })
@@ -131,7 +140,10 @@ fn gossipsub(keypair: &Keypair, config: &NodeConfig) -> Result<Gossipsub, CoreEr
     .map_err(invalid)
 }
 
-fn kademlia(peer_id: libp2p::PeerId, config: &NodeConfig) -> kad::Behaviour<kad::store::MemoryStore> {
+fn kademlia(
+    peer_id: libp2p::PeerId,
+    config: &NodeConfig,
+) -> kad::Behaviour<kad::store::MemoryStore> {
     let mut kad_config = kad::Config::new(KAD_PROTOCOL);
     kad_config.set_query_timeout(Duration::from_secs(30));
     kad_config.set_replication_factor(NonZeroUsize::new(20).unwrap_or(NonZeroUsize::MIN));

@@ -188,7 +188,9 @@ impl NodeConfig {
             return Err("limits.commandQueue and limits.eventQueue must be at least 1".into());
         }
         if l.max_established == 0 || l.max_established_per_peer == 0 {
-            return Err("limits.maxEstablished and limits.maxEstablishedPerPeer must be at least 1".into());
+            return Err(
+                "limits.maxEstablished and limits.maxEstablishedPerPeer must be at least 1".into(),
+            );
         }
         if self.ping_interval_secs == 0 {
             return Err("pingIntervalSecs must be at least 1".into());

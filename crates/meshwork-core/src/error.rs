@@ -75,7 +75,10 @@ pub struct CoreError {
 impl CoreError {
     /// A new error with `code` and `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The error every call gets once the node has stopped.

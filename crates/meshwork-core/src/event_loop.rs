@@ -15,10 +15,10 @@ use web_time::Duration;
 
 use crate::{
     addresses,
-    error::describe_chain,
     behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL},
     channel,
     command::Reply,
+    error::describe_chain,
     validate, Command, CoreError, ErrorCode, Event, EventReceiver, EventSender, NodeConfig,
     NodeHandle, PeerInfo, TransportKind,
 };
@@ -59,8 +59,11 @@ impl EventLoop {
     /// Wrap a swarm built by the edge. Returns the loop (to be spawned), a handle for callers and
     /// the receiver of its events.
     pub fn new(swarm: Swarm<Behaviour>, config: NodeConfig) -> (Self, NodeHandle, EventReceiver) {
-        let (handle, commands, events, event_rx) =
-            channel(config.limits.command_queue, config.limits.event_queue, *swarm.local_peer_id());
+        let (handle, commands, events, event_rx) = channel(
+            config.limits.command_queue,
+            config.limits.event_queue,
+            *swarm.local_peer_id(),
+        );
         let event_loop = Self {
             swarm,
             commands,
@@ -116,9 +119,16 @@ impl EventLoop {
         match command {
             Command::Dial { address, reply } => self.dial(address, reply),
             Command::Listen { address, reply } => {
-                let result = self.swarm.listen_on(address.clone()).map(|_| ()).map_err(|e| {
-                    CoreError::new(ErrorCode::StartFailed, format!("cannot listen on {address}: {}", describe_chain(&e)))
-                });
+                let result = self
+                    .swarm
+                    .listen_on(address.clone())
+                    .map(|_| ())
+                    .map_err(|e| {
+                        CoreError::new(
+                            ErrorCode::StartFailed,
+                            format!("cannot listen on {address}: {}", describe_chain(&e)),
+                        )
+                    });
                 let _ = reply.send(result);
             }
             Command::Subscribe { topic, reply } => {
@@ -159,7 +169,9 @@ impl EventLoop {
             return;
         }
         let opts = match expected {
-            Some(peer) => DialOpts::peer_id(peer).addresses(vec![address.clone()]).build(),
+            Some(peer) => DialOpts::peer_id(peer)
+                .addresses(vec![address.clone()])
+                .build(),
             None => DialOpts::unknown_peer_id().address(address.clone()).build(),
         };
         let id = opts.connection_id();
@@ -194,14 +206,19 @@ impl EventLoop {
         if self.topic_count() >= self.config.gossip.max_topics {
             return Err(CoreError::new(
                 ErrorCode::LimitReached,
-                format!("already subscribed to {} topics (gossip.maxTopics)", self.topic_count()),
+                format!(
+                    "already subscribed to {} topics (gossip.maxTopics)",
+                    self.topic_count()
+                ),
             ));
         }
         self.swarm
             .behaviour_mut()
             .gossipsub
             .subscribe(&t)
-            .map_err(|e| CoreError::new(ErrorCode::LimitReached, format!("cannot subscribe: {e}")))?;
+            .map_err(|e| {
+                CoreError::new(ErrorCode::LimitReached, format!("cannot subscribe: {e}"))
+            })?;
         self.own_topics.insert(hash);
         Ok(true)
     }
@@ -231,9 +248,10 @@ impl EventLoop {
             .gossipsub
             .publish(IdentTopic::new(topic), data)
             .map_err(|e| match e {
-                gossipsub::PublishError::NoPeersSubscribedToTopic => {
-                    CoreError::new(ErrorCode::NoPeers, format!("no connected peer subscribes to {topic:?}"))
-                }
+                gossipsub::PublishError::NoPeersSubscribedToTopic => CoreError::new(
+                    ErrorCode::NoPeers,
+                    format!("no connected peer subscribes to {topic:?}"),
+                ),
                 gossipsub::PublishError::MessageTooLarge => {
                     CoreError::new(ErrorCode::PayloadTooLarge, "message too large once encoded")
                 }
@@ -243,7 +261,11 @@ impl EventLoop {
     }
 
     fn topic_has_peers(&self, hash: &TopicHash) -> bool {
-        self.swarm.behaviour().gossipsub.all_peers().any(|(_, topics)| topics.contains(&hash))
+        self.swarm
+            .behaviour()
+            .gossipsub
+            .all_peers()
+            .any(|(_, topics)| topics.contains(&hash))
     }
 
     /// Follow a topic a peer subscribed to, if this node bridges and has room.
@@ -256,18 +278,31 @@ impl EventLoop {
             return;
         }
         let topic = IdentTopic::new(hash.as_str());
-        if self.swarm.behaviour_mut().gossipsub.subscribe(&topic).is_ok() {
+        if self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .subscribe(&topic)
+            .is_ok()
+        {
             self.followed_topics.insert(hash);
         }
     }
 
     /// Drop followed topics no peer wants any more.
     fn unfollow_abandoned(&mut self) {
-        let abandoned: Vec<TopicHash> =
-            self.followed_topics.iter().filter(|h| !self.topic_has_peers(h)).cloned().collect();
+        let abandoned: Vec<TopicHash> = self
+            .followed_topics
+            .iter()
+            .filter(|h| !self.topic_has_peers(h))
+            .cloned()
+            .collect();
         for hash in abandoned {
             self.followed_topics.remove(&hash);
-            self.swarm.behaviour_mut().gossipsub.unsubscribe(&IdentTopic::new(hash.as_str()));
+            self.swarm
+                .behaviour_mut()
+                .gossipsub
+                .unsubscribe(&IdentTopic::new(hash.as_str()));
         }
     }
 
@@ -290,13 +325,28 @@ impl EventLoop {
 
     async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
-            SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, .. } => {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                endpoint,
+                ..
+            } => {
                 self.on_connected(peer_id, connection_id, &endpoint).await;
             }
-            SwarmEvent::ConnectionClosed { peer_id, connection_id, cause, .. } => {
-                self.on_closed(peer_id, connection_id, cause.map(|c| c.to_string())).await;
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                connection_id,
+                cause,
+                ..
+            } => {
+                self.on_closed(peer_id, connection_id, cause.map(|c| c.to_string()))
+                    .await;
             }
-            SwarmEvent::OutgoingConnectionError { connection_id, peer_id, error } => {
+            SwarmEvent::OutgoingConnectionError {
+                connection_id,
+                peer_id,
+                error,
+            } => {
                 let message = match peer_id {
                     Some(peer) => format!("dial to {peer} failed: {}", describe_chain(&error)),
                     None => format!("dial failed: {}", describe_chain(&error)),
@@ -308,7 +358,11 @@ impl EventLoop {
                 }
             }
             SwarmEvent::NewListenAddr { address, .. } => {
-                if self.config.advertise_listen_addrs && !address.iter().any(|p| p == libp2p::multiaddr::Protocol::P2pCircuit) {
+                if self.config.advertise_listen_addrs
+                    && !address
+                        .iter()
+                        .any(|p| p == libp2p::multiaddr::Protocol::P2pCircuit)
+                {
                     self.swarm.add_external_address(address.clone());
                 }
                 self.emit(Event::ListenAddr { address }).await;
@@ -318,10 +372,17 @@ impl EventLoop {
                 self.emit(Event::ListenAddrExpired { address }).await;
             }
             SwarmEvent::ListenerError { error, .. } => {
-                let error = CoreError::new(ErrorCode::StartFailed, format!("listener error: {}", describe_chain(&error)));
+                let error = CoreError::new(
+                    ErrorCode::StartFailed,
+                    format!("listener error: {}", describe_chain(&error)),
+                );
                 self.emit(Event::Error { error }).await;
             }
-            SwarmEvent::ListenerClosed { reason: Err(e), addresses, .. } => {
+            SwarmEvent::ListenerClosed {
+                reason: Err(e),
+                addresses,
+                ..
+            } => {
                 let error = CoreError::new(
                     ErrorCode::StartFailed,
                     format!("listener on {addresses:?} closed: {e}"),
@@ -340,28 +401,49 @@ impl EventLoop {
             let _ = reply.send(Ok(peer));
         }
         let state = self.peers.entry(peer).or_default();
-        state.connections.push(Connection { id, address: address.clone(), transport });
+        state.connections.push(Connection {
+            id,
+            address: address.clone(),
+            transport,
+        });
         if state.connections.len() == 1 {
-            self.emit(Event::PeerConnected { peer_id: peer, transport, address }).await;
+            self.emit(Event::PeerConnected {
+                peer_id: peer,
+                transport,
+                address,
+            })
+            .await;
         }
     }
 
     async fn on_closed(&mut self, peer: PeerId, id: ConnectionId, cause: Option<String>) {
-        let Some(state) = self.peers.get_mut(&peer) else { return };
-        let Some(position) = state.connections.iter().position(|c| c.id == id) else { return };
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let Some(position) = state.connections.iter().position(|c| c.id == id) else {
+            return;
+        };
         let closed = state.connections.remove(position);
         if state.connections.is_empty() {
             self.peers.remove(&peer);
             self.unfollow_abandoned();
-            self.emit(Event::PeerDisconnected { peer_id: peer, transport: closed.transport, cause })
-                .await;
+            self.emit(Event::PeerDisconnected {
+                peer_id: peer,
+                transport: closed.transport,
+                cause,
+            })
+            .await;
         }
     }
 
     async fn on_behaviour_event(&mut self, event: BehaviourEvent) {
         match event {
             BehaviourEvent::Gossipsub(event) => self.on_gossip_event(event).await,
-            BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. }) => {
+            BehaviourEvent::Ping(ping::Event {
+                peer,
+                result: Ok(rtt),
+                ..
+            }) => {
                 if let Some(state) = self.peers.get_mut(&peer) {
                     state.rtt = Some(rtt);
                 }
@@ -372,7 +454,10 @@ impl EventLoop {
                 }
                 if info.protocols.contains(&KAD_PROTOCOL) {
                     for address in info.listen_addrs {
-                        self.swarm.behaviour_mut().kad.add_address(&peer_id, address);
+                        self.swarm
+                            .behaviour_mut()
+                            .kad
+                            .add_address(&peer_id, address);
                     }
                 }
             }
@@ -381,7 +466,11 @@ impl EventLoop {
                 renewal,
                 ..
             }) => {
-                self.emit(Event::RelayReservation { relay_peer_id, renewal }).await;
+                self.emit(Event::RelayReservation {
+                    relay_peer_id,
+                    renewal,
+                })
+                .await;
             }
             BehaviourEvent::Kad(kad::Event::RoutingUpdated { peer, .. }) => {
                 tracing::trace!(%peer, "kademlia routing table updated");
@@ -392,7 +481,11 @@ impl EventLoop {
 
     async fn on_gossip_event(&mut self, event: gossipsub::Event) {
         match event {
-            gossipsub::Event::Message { propagation_source, message_id, message } => {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => {
                 self.emit(Event::Message {
                     topic: message.topic.into_string(),
                     source: message.source,
@@ -404,13 +497,21 @@ impl EventLoop {
             }
             gossipsub::Event::Subscribed { peer_id, topic } => {
                 self.follow(topic.clone());
-                self.emit(Event::Subscription { peer_id, topic: topic.into_string(), subscribed: true })
-                    .await;
+                self.emit(Event::Subscription {
+                    peer_id,
+                    topic: topic.into_string(),
+                    subscribed: true,
+                })
+                .await;
             }
             gossipsub::Event::Unsubscribed { peer_id, topic } => {
                 self.unfollow_abandoned();
-                self.emit(Event::Subscription { peer_id, topic: topic.into_string(), subscribed: false })
-                    .await;
+                self.emit(Event::Subscription {
+                    peer_id,
+                    topic: topic.into_string(),
+                    subscribed: false,
+                })
+                .await;
             }
             _ => {}
         }

@@ -24,7 +24,15 @@ pub fn channel(
 ) -> (NodeHandle, CommandReceiver, EventSender, EventReceiver) {
     let (ctx, crx) = mpsc::channel(command_capacity);
     let (etx, erx) = mpsc::channel(event_capacity);
-    (NodeHandle { commands: ctx, local_peer_id }, crx, etx, erx)
+    (
+        NodeHandle {
+            commands: ctx,
+            local_peer_id,
+        },
+        crx,
+        etx,
+        erx,
+    )
 }
 
 /// Talks to a running [`crate::event_loop::EventLoop`]. Every method fails with
@@ -49,7 +57,11 @@ impl NodeHandle {
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, CoreError> {
         let (tx, rx) = oneshot::channel();
         // Waits for room in the bounded queue: callers feel backpressure, memory stays bounded.
-        self.commands.clone().send(make(tx)).await.map_err(|_| CoreError::stopped())?;
+        self.commands
+            .clone()
+            .send(make(tx))
+            .await
+            .map_err(|_| CoreError::stopped())?;
         rx.await.map_err(|_| CoreError::stopped())?
     }
 
@@ -72,13 +84,19 @@ impl NodeHandle {
     /// Unsubscribe; `true` if it was subscribed.
     pub async fn unsubscribe(&self, topic: impl Into<String>) -> Result<bool, CoreError> {
         let topic = topic.into();
-        self.call(|reply| Command::Unsubscribe { topic, reply }).await
+        self.call(|reply| Command::Unsubscribe { topic, reply })
+            .await
     }
 
     /// Publish; resolves with the message ID once handed to gossipsub.
-    pub async fn publish(&self, topic: impl Into<String>, data: Vec<u8>) -> Result<String, CoreError> {
+    pub async fn publish(
+        &self,
+        topic: impl Into<String>,
+        data: Vec<u8>,
+    ) -> Result<String, CoreError> {
         let topic = topic.into();
-        self.call(|reply| Command::Publish { topic, data, reply }).await
+        self.call(|reply| Command::Publish { topic, data, reply })
+            .await
     }
 
     /// The connected peers.

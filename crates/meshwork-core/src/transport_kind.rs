@@ -99,17 +99,33 @@ mod tests {
         assert_eq!(kind("/ip4/127.0.0.1/tcp/1"), TransportKind::Tcp);
         assert_eq!(kind("/ip4/127.0.0.1/udp/1/quic-v1"), TransportKind::Quic);
         assert_eq!(kind("/ip4/127.0.0.1/tcp/1/ws"), TransportKind::Websocket);
-        assert_eq!(kind("/dns4/a.example/tcp/443/tls/ws"), TransportKind::Websocket);
-        assert_eq!(kind("/ip4/127.0.0.1/udp/1/webrtc-direct"), TransportKind::WebrtcDirect);
-        assert_eq!(kind("/ip4/127.0.0.1/udp/1/quic-v1/webtransport"), TransportKind::Webtransport);
+        assert_eq!(
+            kind("/dns4/a.example/tcp/443/tls/ws"),
+            TransportKind::Websocket
+        );
+        assert_eq!(
+            kind("/ip4/127.0.0.1/udp/1/webrtc-direct"),
+            TransportKind::WebrtcDirect
+        );
+        assert_eq!(
+            kind("/ip4/127.0.0.1/udp/1/quic-v1/webtransport"),
+            TransportKind::Webtransport
+        );
         assert_eq!(kind("/memory/5"), TransportKind::Memory);
-        assert_eq!(kind("/ip4/127.0.0.1/tcp/1/ws/p2p-circuit"), TransportKind::Circuit);
+        assert_eq!(
+            kind("/ip4/127.0.0.1/tcp/1/ws/p2p-circuit"),
+            TransportKind::Circuit
+        );
         assert_eq!(kind("/ip4/127.0.0.1"), TransportKind::Other);
     }
 
     #[test]
     fn names_round_trip() {
-        for k in [TransportKind::Tcp, TransportKind::WebrtcDirect, TransportKind::Websocket] {
+        for k in [
+            TransportKind::Tcp,
+            TransportKind::WebrtcDirect,
+            TransportKind::Websocket,
+        ] {
             assert_eq!(TransportKind::from_name(k.as_str()), Some(k));
         }
         assert_eq!(TransportKind::from_name("carrier-pigeon"), None);

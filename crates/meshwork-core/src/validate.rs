@@ -18,11 +18,17 @@ pub fn topic(name: &str) -> Result<(), CoreError> {
     if name.len() > MAX_TOPIC_BYTES {
         return Err(CoreError::new(
             ErrorCode::InvalidTopic,
-            format!("topic is {} bytes; the maximum is {MAX_TOPIC_BYTES}", name.len()),
+            format!(
+                "topic is {} bytes; the maximum is {MAX_TOPIC_BYTES}",
+                name.len()
+            ),
         ));
     }
     if name.chars().any(char::is_control) {
-        return Err(CoreError::new(ErrorCode::InvalidTopic, "topic contains control characters"));
+        return Err(CoreError::new(
+            ErrorCode::InvalidTopic,
+            "topic contains control characters",
+        ));
     }
     Ok(())
 }
@@ -43,14 +49,23 @@ pub fn multiaddr(text: &str) -> Result<Multiaddr, CoreError> {
     if text.len() > MAX_MULTIADDR_BYTES {
         return Err(CoreError::new(
             ErrorCode::InvalidMultiaddr,
-            format!("multiaddr is {} bytes; the maximum is {MAX_MULTIADDR_BYTES}", text.len()),
+            format!(
+                "multiaddr is {} bytes; the maximum is {MAX_MULTIADDR_BYTES}",
+                text.len()
+            ),
         ));
     }
     if text.trim().is_empty() {
-        return Err(CoreError::new(ErrorCode::InvalidMultiaddr, "multiaddr is empty"));
+        return Err(CoreError::new(
+            ErrorCode::InvalidMultiaddr,
+            "multiaddr is empty",
+        ));
     }
     text.trim().parse::<Multiaddr>().map_err(|e| {
-        CoreError::new(ErrorCode::InvalidMultiaddr, format!("cannot parse multiaddr {text:?}: {e}"))
+        CoreError::new(
+            ErrorCode::InvalidMultiaddr,
+            format!("cannot parse multiaddr {text:?}: {e}"),
+        )
     })
 }
 
@@ -63,22 +78,40 @@ mod tests {
         assert!(topic("chat").is_ok());
         assert_eq!(topic("").unwrap_err().code, ErrorCode::InvalidTopic);
         assert_eq!(topic("a\nb").unwrap_err().code, ErrorCode::InvalidTopic);
-        assert_eq!(topic(&"x".repeat(257)).unwrap_err().code, ErrorCode::InvalidTopic);
+        assert_eq!(
+            topic(&"x".repeat(257)).unwrap_err().code,
+            ErrorCode::InvalidTopic
+        );
         assert!(topic(&"x".repeat(256)).is_ok());
     }
 
     #[test]
     fn payloads() {
         assert!(payload(10, 10).is_ok());
-        assert_eq!(payload(11, 10).unwrap_err().code, ErrorCode::PayloadTooLarge);
+        assert_eq!(
+            payload(11, 10).unwrap_err().code,
+            ErrorCode::PayloadTooLarge
+        );
     }
 
     #[test]
     fn multiaddrs() {
         assert!(multiaddr("/ip4/127.0.0.1/tcp/1").is_ok());
-        for bad in ["", "hello", "/ip4/300.0.0.1/tcp/1", "/ip4/1.2.3.4/tcp/notaport"] {
-            assert_eq!(multiaddr(bad).unwrap_err().code, ErrorCode::InvalidMultiaddr, "{bad}");
+        for bad in [
+            "",
+            "hello",
+            "/ip4/300.0.0.1/tcp/1",
+            "/ip4/1.2.3.4/tcp/notaport",
+        ] {
+            assert_eq!(
+                multiaddr(bad).unwrap_err().code,
+                ErrorCode::InvalidMultiaddr,
+                "{bad}"
+            );
         }
-        assert_eq!(multiaddr(&"/ip4".repeat(300)).unwrap_err().code, ErrorCode::InvalidMultiaddr);
+        assert_eq!(
+            multiaddr(&"/ip4".repeat(300)).unwrap_err().code,
+            ErrorCode::InvalidMultiaddr
+        );
     }
 }

@@ -17,7 +17,9 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use clap::Parser;
 use futures::StreamExt;
 use libp2p::identity::Keypair;
-use meshwork_core::{event_loop::EventLoop, validate, CoreError, ErrorCode, Event, NodeConfig, NodeHandle};
+use meshwork_core::{
+    event_loop::EventLoop, validate, CoreError, ErrorCode, Event, NodeConfig, NodeHandle,
+};
 use meshwork_relay::native_swarm;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -71,18 +73,30 @@ fn out(value: Value) {
 }
 
 fn now_ms() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
 }
 
 fn error_line(e: &CoreError, reference: Option<Value>) {
-    out(json!({ "event": "error", "code": e.code.as_str(), "message": e.message, "ref": reference }));
+    out(
+        json!({ "event": "error", "code": e.code.as_str(), "message": e.message, "ref": reference }),
+    );
 }
 
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
     let config = NodeConfig::default();
-    let swarm = match native_swarm::build(Keypair::generate_ed25519(), &config, None).await {
+    let swarm = match native_swarm::build(
+        Keypair::generate_ed25519(),
+        &config,
+        None,
+        &Default::default(),
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("meshwork-peer: {e}");
@@ -103,9 +117,16 @@ async fn main() {
             error_line(&e, None);
         }
     }
-    let addresses: Vec<String> =
-        node.listen_addrs().await.unwrap_or_default().iter().map(|a| a.to_string()).collect();
-    out(json!({ "event": "ready", "peerId": node.local_peer_id().to_string(), "addresses": addresses }));
+    let addresses: Vec<String> = node
+        .listen_addrs()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    out(
+        json!({ "event": "ready", "peerId": node.local_peer_id().to_string(), "addresses": addresses }),
+    );
     for address in &cli.dial {
         dial(&node, address, None).await;
     }
@@ -117,7 +138,10 @@ async fn main() {
         }
         match serde_json::from_str::<Input>(&line) {
             Ok(input) => handle(&node, input).await,
-            Err(e) => error_line(&CoreError::new(ErrorCode::InvalidOptions, format!("bad input line: {e}")), None),
+            Err(e) => error_line(
+                &CoreError::new(ErrorCode::InvalidOptions, format!("bad input line: {e}")),
+                None,
+            ),
         }
     }
     let _ = node.shutdown().await;
@@ -140,20 +164,30 @@ async fn dial(node: &NodeHandle, address: &str, reference: Option<Value>) {
 
 async fn handle(node: &NodeHandle, input: Input) {
     match input {
-        Input::Publish { topic, text, data_base64, reference } => {
+        Input::Publish {
+            topic,
+            text,
+            data_base64,
+            reference,
+        } => {
             let data = match (text, data_base64) {
                 (Some(t), None) => Ok(t.into_bytes()),
-                (None, Some(b)) => B64
-                    .decode(b)
-                    .map_err(|e| CoreError::new(ErrorCode::InvalidPayload, format!("dataBase64: {e}"))),
-                _ => Err(CoreError::new(ErrorCode::InvalidPayload, "give exactly one of text, dataBase64")),
+                (None, Some(b)) => B64.decode(b).map_err(|e| {
+                    CoreError::new(ErrorCode::InvalidPayload, format!("dataBase64: {e}"))
+                }),
+                _ => Err(CoreError::new(
+                    ErrorCode::InvalidPayload,
+                    "give exactly one of text, dataBase64",
+                )),
             };
             let result = match data {
                 Ok(d) => node.publish(topic.clone(), d).await,
                 Err(e) => Err(e),
             };
             match result {
-                Ok(id) => out(json!({ "event": "published", "id": id, "topic": topic, "ref": reference })),
+                Ok(id) => {
+                    out(json!({ "event": "published", "id": id, "topic": topic, "ref": reference }))
+                }
                 Err(e) => error_line(&e, reference),
             }
         }
@@ -172,20 +206,45 @@ async fn handle(node: &NodeHandle, input: Input) {
 async fn print_events(mut events: meshwork_core::EventReceiver) {
     while let Some(event) = events.next().await {
         let line = match event {
-            Event::PeerConnected { peer_id, transport, address } => json!({
+            Event::PeerConnected {
+                peer_id,
+                transport,
+                address,
+            } => json!({
                 "event": "peer:connect", "peerId": peer_id.to_string(), "transport": transport.as_str(),
                 "address": address.to_string(), "atMs": now_ms() }),
-            Event::PeerDisconnected { peer_id, transport, cause } => json!({
+            Event::PeerDisconnected {
+                peer_id,
+                transport,
+                cause,
+            } => json!({
                 "event": "peer:disconnect", "peerId": peer_id.to_string(), "transport": transport.as_str(),
                 "cause": cause }),
-            Event::Subscription { peer_id, topic, subscribed } => json!({
+            Event::Subscription {
+                peer_id,
+                topic,
+                subscribed,
+            } => json!({
                 "event": "subscription", "peerId": peer_id.to_string(), "topic": topic, "subscribed": subscribed }),
-            Event::Message { topic, source, data, id, .. } => json!({
+            Event::Message {
+                topic,
+                source,
+                data,
+                id,
+                ..
+            } => json!({
                 "event": "message", "topic": topic, "from": source.map(|s| s.to_string()), "id": id,
                 "text": String::from_utf8_lossy(&data), "dataBase64": B64.encode(&data), "receivedAtMs": now_ms() }),
-            Event::ListenAddr { address } => json!({ "event": "listen", "address": address.to_string() }),
-            Event::Error { error } => json!({ "event": "error", "code": error.code.as_str(), "message": error.message }),
-            Event::RelayReservation { relay_peer_id, renewal } => json!({
+            Event::ListenAddr { address } => {
+                json!({ "event": "listen", "address": address.to_string() })
+            }
+            Event::Error { error } => {
+                json!({ "event": "error", "code": error.code.as_str(), "message": error.message })
+            }
+            Event::RelayReservation {
+                relay_peer_id,
+                renewal,
+            } => json!({
                 "event": "relay:reservation", "relayPeerId": relay_peer_id.to_string(), "renewal": renewal }),
             Event::ListenAddrExpired { .. } => continue,
         };

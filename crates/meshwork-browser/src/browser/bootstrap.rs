@@ -18,7 +18,10 @@ fn group(plan: Vec<Multiaddr>, relays: &[PeerId]) -> Vec<Target> {
     let mut targets: Vec<Target> = Vec::new();
     for address in plan {
         let peer = addresses::peer_id_of(&address);
-        match targets.iter_mut().find(|t| peer.is_some() && t.peer == peer) {
+        match targets
+            .iter_mut()
+            .find(|t| peer.is_some() && t.peer == peer)
+        {
             Some(t) => t.addresses.push(address),
             None => targets.push(Target {
                 peer,
@@ -32,7 +35,11 @@ fn group(plan: Vec<Multiaddr>, relays: &[PeerId]) -> Vec<Target> {
 
 /// Try one target's addresses in order; the first that connects wins. On failure, the last
 /// error.
-async fn reach(node: &NodeHandle, target: &Target, report: &dyn Fn(CoreError)) -> Result<Multiaddr, CoreError> {
+async fn reach(
+    node: &NodeHandle,
+    target: &Target,
+    report: &dyn Fn(CoreError),
+) -> Result<Multiaddr, CoreError> {
     let mut last = CoreError::new(ErrorCode::DialFailed, "no address to try");
     for address in &target.addresses {
         match node.dial(address.clone()).await {
@@ -48,7 +55,11 @@ async fn reach(node: &NodeHandle, target: &Target, report: &dyn Fn(CoreError)) -
 
 /// Connect to everything `options` names. Resolves with the number of peers reached; fails if
 /// the relay's addresses cannot be fetched or if no peer could be reached at all.
-pub async fn run(node: &NodeHandle, options: &BrowserOptions, report: &dyn Fn(CoreError)) -> Result<usize, CoreError> {
+pub async fn run(
+    node: &NodeHandle,
+    options: &BrowserOptions,
+    report: &dyn Fn(CoreError),
+) -> Result<usize, CoreError> {
     let mut all = options.bootstrap.clone();
     let mut relays = Vec::new();
     if let Some(url) = &options.relay_addresses_url {
@@ -88,7 +99,10 @@ pub async fn run(node: &NodeHandle, options: &BrowserOptions, report: &dyn Fn(Co
     if connected == 0 {
         return Err(CoreError::new(
             ErrorCode::DialFailed,
-            format!("could not reach any bootstrap peer or relay: {}", failures.join("; ")),
+            format!(
+                "could not reach any bootstrap peer or relay: {}",
+                failures.join("; ")
+            ),
         ));
     }
     Ok(connected)

@@ -16,19 +16,39 @@ pub fn to_js(event: &Event) -> JsValue {
         Event::ListenAddrExpired { address } => {
             object(&[("type", s("listen:expired")), ("address", s(address))])
         }
-        Event::PeerConnected { peer_id, transport, address } => object(&[
+        Event::PeerConnected {
+            peer_id,
+            transport,
+            address,
+        } => object(&[
             ("type", s("peer:connect")),
             ("peerId", s(peer_id)),
             ("transport", s(transport)),
             ("address", s(address)),
         ]),
-        Event::PeerDisconnected { peer_id, transport, cause } => object(&[
+        Event::PeerDisconnected {
+            peer_id,
+            transport,
+            cause,
+        } => object(&[
             ("type", s("peer:disconnect")),
             ("peerId", s(peer_id)),
             ("transport", s(transport)),
-            ("cause", cause.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL)),
+            (
+                "cause",
+                cause
+                    .as_deref()
+                    .map(JsValue::from_str)
+                    .unwrap_or(JsValue::NULL),
+            ),
         ]),
-        Event::Message { topic, source, propagation_source, id, data } => object(&[
+        Event::Message {
+            topic,
+            source,
+            propagation_source,
+            id,
+            data,
+        } => object(&[
             ("type", s("message")),
             ("topic", s(topic)),
             ("from", source.map(s).unwrap_or(JsValue::NULL)),
@@ -36,13 +56,20 @@ pub fn to_js(event: &Event) -> JsValue {
             ("id", s(id)),
             ("data", js_sys::Uint8Array::from(data.as_slice()).into()),
         ]),
-        Event::Subscription { peer_id, topic, subscribed } => object(&[
+        Event::Subscription {
+            peer_id,
+            topic,
+            subscribed,
+        } => object(&[
             ("type", s("subscription-change")),
             ("peerId", s(peer_id)),
             ("topic", s(topic)),
             ("subscribed", JsValue::from_bool(*subscribed)),
         ]),
-        Event::RelayReservation { relay_peer_id, renewal } => object(&[
+        Event::RelayReservation {
+            relay_peer_id,
+            renewal,
+        } => object(&[
             ("type", s("relay:reservation")),
             ("relayPeerId", s(relay_peer_id)),
             ("renewal", JsValue::from_bool(*renewal)),

@@ -18,8 +18,12 @@ fn failed(url: &str, why: impl std::fmt::Display) -> CoreError {
 }
 
 async fn call_promise(promise: JsValue, url: &str) -> Result<JsValue, CoreError> {
-    let promise: Promise = promise.dyn_into().map_err(|_| failed(url, "not a promise"))?;
-    JsFuture::from(promise).await.map_err(|e| failed(url, describe(&e)))
+    let promise: Promise = promise
+        .dyn_into()
+        .map_err(|_| failed(url, "not a promise"))?;
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| failed(url, describe(&e)))
 }
 
 async fn fetch_json(url: &str) -> Result<JsValue, CoreError> {
@@ -30,15 +34,26 @@ async fn fetch_json(url: &str) -> Result<JsValue, CoreError> {
         .and_then(|f| f.dyn_into().ok())
         .ok_or_else(|| failed(url, "no fetch() in this context"))?;
     let response = call_promise(
-        fetch.call1(&global, &JsValue::from_str(url)).map_err(|e| failed(url, describe(&e)))?,
+        fetch
+            .call1(&global, &JsValue::from_str(url))
+            .map_err(|e| failed(url, describe(&e)))?,
         url,
     )
     .await?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| failed(url, "not a Response"))?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| failed(url, "not a Response"))?;
     if !response.ok() {
         return Err(failed(url, format!("HTTP {}", response.status())));
     }
-    call_promise(response.json().map_err(|e| failed(url, describe(&e)))?.into(), url).await
+    call_promise(
+        response
+            .json()
+            .map_err(|e| failed(url, describe(&e)))?
+            .into(),
+        url,
+    )
+    .await
 }
 
 /// GET `url` and return the relay's multiaddrs.
@@ -48,9 +63,14 @@ pub async fn relay_addresses(url: &str) -> Result<Vec<Multiaddr>, CoreError> {
     pin_mut!(fetch);
     let json = match futures::future::select(fetch, timeout).await {
         Either::Left((result, _)) => result?,
-        Either::Right(_) => return Err(failed(url, format!("no answer within {FETCH_TIMEOUT_MS} ms"))),
+        Either::Right(_) => {
+            return Err(failed(
+                url,
+                format!("no answer within {FETCH_TIMEOUT_MS} ms"),
+            ))
+        }
     };
-    let body: AddressesBody =
-        serde_wasm_bindgen::from_value(json).map_err(|e| failed(url, format!("unexpected body: {e}")))?;
+    let body: AddressesBody = serde_wasm_bindgen::from_value(json)
+        .map_err(|e| failed(url, format!("unexpected body: {e}")))?;
     body.into_multiaddrs()
 }

@@ -23,7 +23,9 @@ pub fn object(fields: &[(&str, JsValue)]) -> JsValue {
 
 /// A JS string argument, or an error with `code` if it is anything else.
 pub fn string_arg(value: &JsValue, what: &str, code: ErrorCode) -> Result<String, CoreError> {
-    value.as_string().ok_or_else(|| CoreError::new(code, format!("{what} must be a string")))
+    value
+        .as_string()
+        .ok_or_else(|| CoreError::new(code, format!("{what} must be a string")))
 }
 
 /// A `Uint8Array` argument, checked against `max` before it is copied into wasm memory.

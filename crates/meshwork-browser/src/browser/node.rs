@@ -54,18 +54,21 @@ impl WasmNode {
     pub fn start(options: JsValue, on_event: JsValue) -> Promise {
         panic_hook::install();
         promise(async move {
-            let callback: Function = on_event
-                .dyn_into()
-                .map_err(|_| CoreError::new(ErrorCode::InvalidOptions, "onEvent must be a function"))?;
+            let callback: Function = on_event.dyn_into().map_err(|_| {
+                CoreError::new(ErrorCode::InvalidOptions, "onEvent must be a function")
+            })?;
             let raw: RawOptions = if options.is_undefined() || options.is_null() {
                 RawOptions::default()
             } else {
                 // Through a JSON value: serde-wasm-bindgen ignores unknown keys, serde_json
                 // honours `deny_unknown_fields`, so a misspelt option is an error, not a no-op.
-                let json: serde_json::Value = serde_wasm_bindgen::from_value(options)
-                    .map_err(|e| CoreError::new(ErrorCode::InvalidOptions, format!("options: {e}")))?;
-                serde_json::from_value(json)
-                    .map_err(|e| CoreError::new(ErrorCode::InvalidOptions, format!("options: {e}")))?
+                let json: serde_json::Value =
+                    serde_wasm_bindgen::from_value(options).map_err(|e| {
+                        CoreError::new(ErrorCode::InvalidOptions, format!("options: {e}"))
+                    })?;
+                serde_json::from_value(json).map_err(|e| {
+                    CoreError::new(ErrorCode::InvalidOptions, format!("options: {e}"))
+                })?
             };
             let options = raw.validate()?;
             let swarm = swarm::build(Keypair::generate_ed25519(), &options.node)?;
@@ -81,14 +84,22 @@ impl WasmNode {
             }
             wasm_bindgen_futures::spawn_local(pump_events(events, callback.clone()));
             let report = |e: CoreError| {
-                let _ = callback.call1(&JsValue::NULL, &events::to_js(&meshwork_core::Event::Error { error: e }));
+                let _ = callback.call1(
+                    &JsValue::NULL,
+                    &events::to_js(&meshwork_core::Event::Error { error: e }),
+                );
             };
             if let Err(e) = bootstrap::run(&handle, &options, &report).await {
                 let _ = handle.shutdown().await;
                 panic_hook::unregister(id);
                 return Err(e);
             }
-            Ok(WasmNode { id, handle, max_message_bytes: options.node.gossip.max_message_bytes }.into())
+            Ok(WasmNode {
+                id,
+                handle,
+                max_message_bytes: options.node.gossip.max_message_bytes,
+            }
+            .into())
         })
     }
 
@@ -151,8 +162,9 @@ impl WasmNode {
         promise(async move {
             let peers = handle.peers().await?;
             let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-            serde::Serialize::serialize(&peers, &serializer)
-                .map_err(|e| CoreError::new(ErrorCode::StartFailed, format!("cannot encode peers: {e}")))
+            serde::Serialize::serialize(&peers, &serializer).map_err(|e| {
+                CoreError::new(ErrorCode::StartFailed, format!("cannot encode peers: {e}"))
+            })
         })
     }
 
@@ -161,7 +173,12 @@ impl WasmNode {
     pub fn listen_addresses(&self) -> Promise {
         let handle = self.handle.clone();
         promise(async move {
-            let list: Array = handle.listen_addrs().await?.iter().map(|a| JsValue::from_str(&a.to_string())).collect();
+            let list: Array = handle
+                .listen_addrs()
+                .await?
+                .iter()
+                .map(|a| JsValue::from_str(&a.to_string()))
+                .collect();
             Ok(list.into())
         })
     }
