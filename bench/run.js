@@ -17,7 +17,7 @@ import { repoRoot } from '../playwright/lib/paths.js'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7)
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300)
-const TRANSPORTS = ['webrtc-direct', 'websocket']
+const TRANSPORTS = ['webtransport', 'webrtc-direct', 'websocket']
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache', 'meshwork', 'target')
 
 const quantile = (xs, q) => {
@@ -112,8 +112,8 @@ function rssKiB (pid) {
 
 async function relayRssWithTwoPages (browser, relay) {
   const idle = rssKiB(relay.proc.child.pid)
-  const a = await openNodePage(browser, relay, { relayHttp: relay.http, transports: ['webrtc-direct'] })
-  const b = await openNodePage(browser, relay, { relayHttp: relay.http, transports: ['websocket'] })
+  const a = await openNodePage(browser, relay, { relayHttp: relay.http, transports: ['webtransport'] })
+  const b = await openNodePage(browser, relay, { relayHttp: relay.http, transports: ['webrtc-direct'] })
   await a.call("(n) => n.subscribe('rss')")
   await b.call("(n) => n.subscribe('rss')")
   await new Promise((resolve) => setTimeout(resolve, 2000))

@@ -33,6 +33,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    let shutdown = Shutdown::install();
     let settings = Settings::resolve(&cli)?;
     let keypair = identity::load_or_create(&settings.identity_path()).map_err(|e| e.to_string())?;
     let cert = webrtc_cert::load_or_create(&settings.webrtc_cert_path())?;
@@ -78,7 +79,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         println!("Open the demo page: {url}");
     }
 
-    wait_for_signal().await;
+    shutdown.wait().await;
     tracing::info!("shutting down");
     let _ = stop_http.send(());
     let _ = node.shutdown().await;
@@ -131,24 +132,43 @@ fn display_host(addr: SocketAddr) -> String {
     }
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGINT or SIGTERM. Created before the relay reports ready, so a signal sent right after
+/// the ready line is never missed (tokio installs the handler when the stream is created).
+struct Shutdown {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!("cannot watch SIGTERM: {e}");
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+    streams: Vec<tokio::signal::unix::Signal>,
+}
+
+impl Shutdown {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let streams = [SignalKind::interrupt(), SignalKind::terminate()]
+                .into_iter()
+                .filter_map(|kind| {
+                    signal(kind)
+                        .map_err(|e| tracing::warn!("cannot watch signal {kind:?}: {e}"))
+                        .ok()
+                })
+                .collect();
+            Self { streams }
         }
+        #[cfg(not(unix))]
+        Self {}
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            let mut streams = self.streams;
+            if !streams.is_empty() {
+                let any =
+                    futures::future::select_all(streams.iter_mut().map(|s| Box::pin(s.recv())));
+                let _ = any.await;
+                return;
+            }
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
