@@ -74,13 +74,25 @@ pub async fn spawn_node(config: NodeConfig) -> TestNode {
         .expect("behaviour")
         .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
         .build();
+    let port: u64 = rand_port();
+    run_node(
+        swarm,
+        config,
+        format!("/memory/{port}").parse().expect("memory addr"),
+    )
+    .await
+}
+
+/// Run the core event loop over `swarm`, listen on `listen` and wait for the first listen
+/// address (which becomes [`TestNode::address`]).
+pub async fn run_node(
+    swarm: libp2p::Swarm<Behaviour>,
+    config: NodeConfig,
+    listen: Multiaddr,
+) -> TestNode {
     let (event_loop, handle, mut events) = EventLoop::new(swarm, config);
     tokio::spawn(event_loop.run());
-    let port: u64 = rand_port();
-    handle
-        .listen(format!("/memory/{port}").parse().expect("memory addr"))
-        .await
-        .expect("listen");
+    handle.listen(listen).await.expect("listen");
     let address = tokio::time::timeout(EVENT_DEADLINE, async {
         loop {
             if let Some(Event::ListenAddr { address }) = events.next().await {

@@ -3,14 +3,11 @@
 
 use std::time::Duration;
 
-use futures::StreamExt;
 use libp2p::{core::muxing::StreamMuxerBox, identity::Keypair, SwarmBuilder, Transport};
-use meshwork_core::{
-    behaviour::Behaviour, event_loop::EventLoop, Event, NodeConfig, TransportKind,
-};
-use meshwork_tests::{publish_when_ready, TestNode, EVENT_DEADLINE};
+use meshwork_core::{behaviour::Behaviour, Event, NodeConfig, TransportKind};
+use meshwork_tests::{publish_when_ready, run_node, TestNode, EVENT_DEADLINE};
 
-async fn webtransport_node(listen: bool) -> TestNode {
+async fn webtransport_node() -> TestNode {
     let config = NodeConfig::default();
     let behaviour_config = config.clone();
     let swarm = SwarmBuilder::with_existing_identity(Keypair::generate_ed25519())
@@ -26,34 +23,21 @@ async fn webtransport_node(listen: bool) -> TestNode {
         .expect("behaviour")
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
         .build();
-    let (event_loop, handle, mut events) = EventLoop::new(swarm, config);
-    tokio::spawn(event_loop.run());
-    let mut address = "/ip4/127.0.0.1/udp/0/quic-v1/webtransport"
-        .parse()
-        .expect("addr");
-    if listen {
-        handle.listen(address).await.expect("listen");
-        address = tokio::time::timeout(EVENT_DEADLINE, async {
-            loop {
-                if let Some(Event::ListenAddr { address }) = events.next().await {
-                    return address;
-                }
-            }
-        })
-        .await
-        .expect("listen address");
-    }
-    TestNode {
-        handle,
-        events,
-        address,
-    }
+    // The dialer listens too (on its own port); only its dial matters here.
+    run_node(
+        swarm,
+        config,
+        "/ip4/127.0.0.1/udp/0/quic-v1/webtransport"
+            .parse()
+            .expect("addr"),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn native_dialer_and_listener_ping_and_gossip_over_webtransport() {
-    let mut listener = webtransport_node(true).await;
-    let mut dialer = webtransport_node(false).await;
+    let mut listener = webtransport_node().await;
+    let mut dialer = webtransport_node().await;
     assert_eq!(
         listener
             .address
