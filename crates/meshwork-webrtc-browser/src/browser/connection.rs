@@ -133,6 +133,20 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Ready when the connection is alive and below its stream limit (closed streams are
+    /// reaped first); both directions wait on this before taking a stream.
+    fn poll_stream_slot(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.check_alive(cx)?;
+        self.drive_cleanups(cx);
+        if self.has_stream_slot(cx) {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
         self.close();
@@ -148,9 +162,7 @@ impl StreamMuxer for Connection {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Self::Substream, Self::Error>> {
         let session = &mut *self.get_mut().session;
-        session.check_alive(cx)?;
-        session.drive_cleanups(cx);
-        if !session.has_stream_slot(cx) {
+        if session.poll_stream_slot(cx)?.is_pending() {
             return Poll::Pending;
         }
         match session.peer.poll_inbound_channel(cx) {
@@ -165,9 +177,7 @@ impl StreamMuxer for Connection {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Self::Substream, Self::Error>> {
         let session = &mut *self.get_mut().session;
-        session.check_alive(cx)?;
-        session.drive_cleanups(cx);
-        if !session.has_stream_slot(cx) {
+        if session.poll_stream_slot(cx)?.is_pending() {
             return Poll::Pending;
         }
         let channel = session.peer.create_stream_channel()?;
