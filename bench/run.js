@@ -4,7 +4,8 @@
 //
 // Figures: wasm size (raw, after wasm-bindgen, after wasm-opt -Oz, gzip -9); page load → relay
 // connected per transport (median of RUNS, min, max); gossip one-way latency page→native and
-// native→page (p50/p99 over MESSAGES, each transport); relay RSS with two pages connected.
+// native→page (p50/p99 over MESSAGES, each transport); relay RSS with two pages connected;
+// stream throughput page ↔ relay per transport and over raw WebTransport (bench/throughput.js).
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync, appendFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -14,6 +15,7 @@ import { startRelay } from '../playwright/lib/relay.js'
 import { startPeer } from '../playwright/lib/peer.js'
 import { launchBrowser, openNodePage } from '../playwright/lib/browser.js'
 import { repoRoot } from '../playwright/lib/paths.js'
+import { throughputRows } from './throughput.js'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7)
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300)
@@ -123,26 +125,33 @@ async function relayRssWithTwoPages (browser, relay) {
   return { idle, withTwo }
 }
 
-const relay = await startRelay()
+// --perf: the relay serves /perf/1.0.0 for the throughput figures.
+const relay = await startRelay(['--perf'])
 const browser = await launchBrowser()
+// BENCH_ONLY=size,load,latency,rss,throughput picks sections (default: all).
+const only = process.env.BENCH_ONLY?.split(',')
+const want = (name) => !only || only.includes(name)
 const rows = []
 try {
-  const size = wasmSizes()
-  rows.push(['wasm size: raw (cargo, wasm-release)', kb(size.raw)])
-  rows.push(['wasm size: after wasm-bindgen', kb(size.bindgen)])
-  rows.push(['wasm size: after wasm-opt -Oz', kb(size.opt)])
-  rows.push(['wasm size: gzip -9 (+ JS glue gzip -9)', `${kb(size.gzip)} (+ ${kb(size.glueGzip)})`])
-  const rss = await relayRssWithTwoPages(browser, relay)
-  for (const transport of TRANSPORTS) {
+  if (want('size')) {
+    const size = wasmSizes()
+    rows.push(['wasm size: raw (cargo, wasm-release)', kb(size.raw)])
+    rows.push(['wasm size: after wasm-bindgen', kb(size.bindgen)])
+    rows.push(['wasm size: after wasm-opt -Oz', kb(size.opt)])
+    rows.push(['wasm size: gzip -9 (+ JS glue gzip -9)', `${kb(size.gzip)} (+ ${kb(size.glueGzip)})`])
+  }
+  const rss = want('rss') ? await relayRssWithTwoPages(browser, relay) : null
+  for (const transport of want('load') ? TRANSPORTS : []) {
     const t = await pageLoadToConnected(browser, relay, transport)
     rows.push([`page load → relay connected, ${transport} (median of ${RUNS}; min–max)`, `${ms(median(t))} (${ms(Math.min(...t))}–${ms(Math.max(...t))})`])
   }
-  for (const transport of TRANSPORTS) {
+  for (const transport of want('latency') ? TRANSPORTS : []) {
     const { p2n, n2p } = await latency(browser, relay, transport)
     rows.push([`gossip latency page → relay → native TCP, ${transport} (p50 / p99 of ${p2n.length})`, `${ms(median(p2n))} / ${ms(quantile(p2n, 0.99))}`])
     rows.push([`gossip latency native TCP → relay → page, ${transport} (p50 / p99 of ${n2p.length})`, `${ms(median(n2p))} / ${ms(quantile(n2p, 0.99))}`])
   }
-  rows.push(['relay RSS: idle → two pages connected and subscribed', `${(rss.idle / 1024).toFixed(1)} MiB → ${(rss.withTwo / 1024).toFixed(1)} MiB`])
+  if (rss) rows.push(['relay RSS: idle → two pages connected and subscribed', `${(rss.idle / 1024).toFixed(1)} MiB → ${(rss.withTwo / 1024).toFixed(1)} MiB`])
+  if (want('throughput')) rows.push(...await throughputRows(browser, relay))
 } finally {
   await browser.close()
   await relay.stop()
@@ -151,6 +160,6 @@ try {
 const chromium = execFileSync('/usr/bin/chromium', ['--version']).toString().trim()
 const machine = `${cpus().length} × ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${chromium}; Node ${process.version}`
 const table = ['| figure | value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n')
-const section = `\n## ${new Date().toISOString().slice(0, 10)}: foundation benchmark\n\nMachine: ${machine}. Loopback inside a private network namespace; relay and native peer are release builds.\n\n${table}\n`
+const section = `\n## ${new Date().toISOString().slice(0, 10)}: benchmark\n\nMachine: ${machine}. Loopback inside a private network namespace; relay and native peer are release builds.\n\n${table}\n`
 console.log(section)
 if (process.argv.includes('--write')) appendFileSync(join(repoRoot, 'BENCHMARKS.md'), section)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark command (not part of the tests): build what it needs, then measure inside a
 # private network namespace. `bash bench/run.sh --write` appends the figures to BENCHMARKS.md.
-# BENCH_RUNS (default 7) and BENCH_MESSAGES (default 300) set the sample sizes.
+# BENCH_RUNS (default 7), BENCH_MESSAGES (default 300), BENCH_PERF_MIB (64) and BENCH_PERF_RUNS (3)
+# set the sample sizes; BENCH_ONLY=size,load,latency,rss,throughput picks sections.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

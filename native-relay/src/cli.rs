@@ -9,7 +9,7 @@ use clap::Parser;
 /// WebSocket from pages and TCP and QUIC from native peers; runs circuit relay v2, gossipsub
 /// (bridging every topic its peers use), Kademlia (server), identify, ping and AutoNAT; serves
 /// its addresses and the demo page over HTTP. WebTransport limits and certificate schedule are
-/// set in the config file's [webtransport] table.
+/// set in the config file's [webtransport] table, perf limits in [perf].
 #[derive(Debug, Parser)]
 #[command(name = "meshwork-relay", version)]
 pub struct Cli {
@@ -54,6 +54,11 @@ pub struct Cli {
     /// to are followed (and bridged) anyway.
     #[arg(long = "topic", value_name = "TOPIC")]
     pub topics: Vec<String>,
+    /// Serve the libp2p perf protocol (/perf/1.0.0) so peers can measure stream throughput to
+    /// this relay. Off by default: it lets any peer make the relay send and receive bulk data
+    /// (bounded by the config file's [perf] table).
+    #[arg(long)]
+    pub perf: bool,
     /// Once listening, print one JSON line to stdout: {"event":"ready","peerId","http","addresses"}.
     #[arg(long)]
     pub json: bool,

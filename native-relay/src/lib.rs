@@ -11,5 +11,7 @@ pub mod events_log;
 pub mod http;
 pub mod identity;
 pub mod native_swarm;
+pub mod perf_server;
 pub mod settings;
 pub mod webrtc_cert;
+pub mod webrtc_frames;

@@ -5,7 +5,8 @@ use std::{net::SocketAddr, process::ExitCode, time::Duration};
 use clap::Parser;
 use meshwork_core::{event_loop::EventLoop, TransportKind};
 use meshwork_relay::{
-    cli::Cli, events_log, http, identity, native_swarm, settings::Settings, webrtc_cert,
+    cli::Cli, events_log, http, identity, native_swarm, perf_server, settings::Settings,
+    webrtc_cert,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -43,6 +44,9 @@ async fn run(cli: Cli) -> Result<(), String> {
     let (event_loop, node, events) = EventLoop::new(swarm, settings.node.clone());
     let loop_task = tokio::spawn(event_loop.run());
     tokio::spawn(events_log::run(events));
+    if settings.perf.serve {
+        perf_server::start(node.stream_control(), settings.perf.clone())?;
+    }
 
     for address in settings.listen_addrs() {
         node.listen(address).await.map_err(|e| e.message)?;

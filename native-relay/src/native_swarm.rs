@@ -8,7 +8,7 @@ use libp2p::{
 };
 use meshwork_core::{behaviour::Behaviour, NodeConfig};
 
-use crate::settings::WebTransportSettings;
+use crate::{settings::WebTransportSettings, webrtc_frames::FrameAlignedMuxer};
 
 /// Build a tokio swarm for `config`: TCP, QUIC, WebSocket and WebTransport (listens only where
 /// asked; WebTransport settings from `webtransport`), and with a certificate WebRTC-direct too.
@@ -32,7 +32,7 @@ pub async fn build(
         .with_other_transport(|key| match webrtc {
             Some(cert) => OptionalTransport::some(
                 libp2p_webrtc::tokio::Transport::new(key.clone(), cert)
-                    .map(|(peer, conn), _| (peer, StreamMuxerBox::new(conn))),
+                    .map(|(peer, conn), _| (peer, StreamMuxerBox::new(FrameAlignedMuxer(conn)))),
             ),
             None => OptionalTransport::none(),
         })

@@ -42,6 +42,43 @@ pub struct FileConfig {
     topics: Option<Vec<String>>,
     node: Option<toml::Table>,
     webtransport: Option<WebTransportSettings>,
+    perf: Option<PerfSettings>,
+}
+
+/// `[perf]` in the config file: whether and within what limits the relay serves the libp2p perf
+/// protocol (`--perf` turns serving on too).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PerfSettings {
+    /// Serve `/perf/1.0.0`. Default false.
+    pub serve: bool,
+    /// Largest upload or download of one run, bytes. Default 1 GiB.
+    pub max_bytes: u64,
+    /// Runs served at once; more are refused (stream dropped). Default 2.
+    pub max_sessions: usize,
+    /// Deadline of one run, seconds. Default 60.
+    pub timeout_secs: u64,
+}
+
+impl Default for PerfSettings {
+    fn default() -> Self {
+        Self {
+            serve: false,
+            max_bytes: meshwork_core::perf::DEFAULT_MAX_PERF_BYTES,
+            max_sessions: 2,
+            timeout_secs: 60,
+        }
+    }
+}
+
+impl PerfSettings {
+    /// Check ranges, naming the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_sessions == 0 || self.timeout_secs == 0 {
+            return Err("[perf] max-sessions and timeout-secs must be at least 1".into());
+        }
+        Ok(())
+    }
 }
 
 /// `[webtransport]` in the config file: the WebTransport listener's limits and certificate
@@ -151,6 +188,8 @@ pub struct Settings {
     pub node: NodeConfig,
     /// WebTransport listener settings.
     pub webtransport: WebTransportSettings,
+    /// Perf protocol serving.
+    pub perf: PerfSettings,
 }
 
 /// The core settings a relay starts from (before `[node]` in the file).
@@ -179,6 +218,9 @@ impl Settings {
         node.validate().map_err(|e| format!("config [node]: {e}"))?;
         let webtransport = file.webtransport.unwrap_or_default();
         webtransport.validate()?;
+        let mut perf = file.perf.unwrap_or_default();
+        perf.serve |= cli.perf;
+        perf.validate()?;
         let mut topics = file.topics.unwrap_or_default();
         topics.extend(cli.topics.iter().cloned());
         for t in &topics {
@@ -211,6 +253,7 @@ impl Settings {
             json: cli.json,
             node,
             webtransport,
+            perf,
         })
     }
 
@@ -344,6 +387,16 @@ mod tests {
             .contains("topic"));
         let e = settings(&[], Some("[webtransport]\ncert-validity-secs = 1300000")).unwrap_err();
         assert!(e.contains("cert-validity-secs"), "{e}");
+    }
+
+    #[test]
+    fn perf_is_off_unless_asked_for() {
+        assert!(!settings(&[], None).unwrap().perf.serve);
+        assert!(settings(&["--perf"], None).unwrap().perf.serve);
+        let s = settings(&[], Some("[perf]\nserve = true\nmax-sessions = 5\n")).unwrap();
+        assert_eq!((s.perf.serve, s.perf.max_sessions), (true, 5));
+        let e = settings(&[], Some("[perf]\nmax-sessions = 0\n")).unwrap_err();
+        assert!(e.contains("max-sessions"), "{e}");
     }
 
     #[test]

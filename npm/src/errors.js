@@ -15,6 +15,8 @@ export const ErrorCode = Object.freeze({
   FETCH_FAILED: 'FETCH_FAILED',
   START_FAILED: 'START_FAILED',
   PANIC: 'PANIC',
+  INVALID_PEER_ID: 'INVALID_PEER_ID',
+  STREAM_FAILED: 'STREAM_FAILED',
 })
 
 /** An error from meshwork, with a stable machine-readable `code`. */

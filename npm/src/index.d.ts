@@ -13,6 +13,8 @@ export declare const ErrorCode: Readonly<{
   FETCH_FAILED: 'FETCH_FAILED'
   START_FAILED: 'START_FAILED'
   PANIC: 'PANIC'
+  INVALID_PEER_ID: 'INVALID_PEER_ID'
+  STREAM_FAILED: 'STREAM_FAILED'
 }>
 
 /** One of the stable error code strings. */
@@ -97,6 +99,15 @@ export interface ListenDetail { address: string }
 /** detail of `relay:reservation`. */
 export interface RelayReservationDetail { relayPeerId: string, renewal: boolean }
 /** detail of `error`. */
+/** What `perf` sends and asks back, in bytes (both default 0). */
+export interface PerfOptions { uploadBytes?: number, downloadBytes?: number }
+
+/**
+ * What `perf` measured. `uploadMs` runs from the first byte sent to the server's first reply
+ * byte (its view of the upload plus half a round trip); `downloadMs` from there to the end.
+ */
+export interface PerfReport { uploadBytes: number, downloadBytes: number, uploadMs: number, downloadMs: number }
+
 export interface ErrorDetail { code: ErrorCodeName, message: string }
 
 /** Event name → detail type. */
@@ -122,6 +133,12 @@ export declare class MeshworkNode extends EventTarget {
   publish (topic: string, data: Uint8Array): Promise<string>
   peers (): Promise<PeerInfo[]>
   listenAddresses (): Promise<string[]>
+  /**
+   * Measure stream throughput to a peer serving the libp2p perf protocol (`/perf/1.0.0`, e.g. a
+   * relay started with `--perf`). Each count is at most 1 GiB. Rejects with INVALID_PEER_ID,
+   * INVALID_OPTIONS or STREAM_FAILED.
+   */
+  perf (peerId: string, options?: PerfOptions): Promise<PerfReport>
   stop (): Promise<void>
   addEventListener<K extends keyof MeshworkEvents>(type: K, listener: (ev: CustomEvent<MeshworkEvents[K]>) => void, options?: boolean | AddEventListenerOptions): void
   addEventListener (type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void

@@ -88,6 +88,14 @@ export class MeshworkNode extends EventTarget {
   /** @returns {Promise<string[]>} this node's listen addresses (relay circuit addresses once reserved) */
   listenAddresses () { return this.#call(n => n.listenAddresses()) }
 
+  /**
+   * Measure stream throughput to a peer serving the libp2p perf protocol (`/perf/1.0.0`).
+   * @param {string} peerId
+   * @param {{uploadBytes?: number, downloadBytes?: number}} [options] bytes each way (default 0, at most 1 GiB)
+   * @returns {Promise<{uploadBytes: number, downloadBytes: number, uploadMs: number, downloadMs: number}>}
+   */
+  perf (peerId, options) { return this.#call(n => n.perf(peerId, options)) }
+
   /** Close every connection. Later calls reject with NODE_STOPPED; calling it twice is fine. */
   async stop () {
     if (this.#stopped) return

@@ -7,3 +7,4 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache', 'meshwork', 'target')
 export const relayBin = join(targetDir, 'release', 'meshwork-relay')
 export const peerBin = join(targetDir, 'release', 'meshwork-peer')
+export const rawPerfServerBin = join(targetDir, 'release', 'examples', 'raw_perf_server')

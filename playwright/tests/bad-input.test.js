@@ -45,7 +45,13 @@ const cases = [
   ['publish null', "(n) => n.publish('t', null)", 'INVALID_PAYLOAD'],
   ['publish over the maximum', "(n) => n.publish('t', new Uint8Array(n.maxMessageBytes + 1))", 'PAYLOAD_TOO_LARGE'],
   ['publish with no subscribed peer', "(n) => n.publish('nobody-listens', new Uint8Array(1))", 'NO_PEERS'],
-  ['publish to a bad topic', "(n) => n.publish('', new Uint8Array(1))", 'INVALID_TOPIC']
+  ['publish to a bad topic', "(n) => n.publish('', new Uint8Array(1))", 'INVALID_TOPIC'],
+  ['perf with a non-string peer ID', '(n) => n.perf(7)', 'INVALID_PEER_ID'],
+  ['perf with a malformed peer ID', "(n) => n.perf('12D3KooWnot-a-peer')", 'INVALID_PEER_ID'],
+  ['perf with an unknown option', "(n) => n.perf(n.peerId, { uploadByte: 1 })", 'INVALID_OPTIONS'],
+  ['perf with a negative count', "(n) => n.perf(n.peerId, { uploadBytes: -1 })", 'INVALID_OPTIONS'],
+  ['perf with a fractional count', "(n) => n.perf(n.peerId, { downloadBytes: 1.5 })", 'INVALID_OPTIONS'],
+  ['perf with more than 1 GiB', "(n) => n.perf(n.peerId, { uploadBytes: 2 ** 31 })", 'INVALID_OPTIONS']
 ]
 
 for (const [name, src, code] of cases) {
@@ -87,6 +93,12 @@ for (const [name, optionsSrc, code] of badOptions) {
   })
 }
 
+test('perf to a relay that does not serve it rejects with STREAM_FAILED', async () => {
+  const r = await outcome('(n, relay) => n.perf(relay, { uploadBytes: 1024 })', relay.peerId)
+  assert.equal(r.code, 'STREAM_FAILED', r.message)
+  assert.match(r.message, /perf/)
+})
+
 test('after all that the node still works and no panic was reported', async () => {
   assert.equal(await page.call("(n) => n.subscribe('still-alive')"), true)
   const peers = await page.call('(n) => n.peers()')
@@ -104,14 +116,15 @@ test('every call after stop() rejects with NODE_STOPPED; stop() twice is fine', 
       await n.stop()
       await n.stop()
       const calls = [() => n.dial('/ip4/127.0.0.1/tcp/1/ws'), () => n.subscribe('t'), () => n.unsubscribe('t'),
-        () => n.publish('t', new Uint8Array(1)), () => n.peers(), () => n.listenAddresses()]
+        () => n.publish('t', new Uint8Array(1)), () => n.peers(), () => n.listenAddresses(),
+        () => n.perf(n.peerId)]
       const out = []
       for (const c of calls) {
         try { await c(); out.push('resolved') } catch (e) { out.push(e.code) }
       }
       return out
     })
-    assert.deepEqual(codes, Array(6).fill('NODE_STOPPED'))
+    assert.deepEqual(codes, Array(7).fill('NODE_STOPPED'))
   } finally {
     await other.close()
   }

@@ -49,6 +49,8 @@ pub struct Behaviour {
     pub autonat: Toggle<autonat::Behaviour>,
     /// Direct connection upgrade through relay (hole punching).
     pub dcutr: Toggle<dcutr::Behaviour>,
+    /// Plain protocol streams (perf): opened and accepted through a `libp2p_stream::Control`.
+    pub streams: libp2p_stream::Behaviour,
 }
 
 impl Behaviour {
@@ -89,6 +91,7 @@ impl Behaviour {
                     .then(|| autonat::Behaviour::new(peer_id, autonat::Config::default())),
             ),
             dcutr: Toggle::from(config.dcutr.then(|| dcutr::Behaviour::new(peer_id))),
+            streams: libp2p_stream::Behaviour::new(),
         })
     }
 }

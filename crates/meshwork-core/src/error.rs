@@ -33,6 +33,11 @@ pub enum ErrorCode {
     StartFailed,
     /// A panic inside the node (a bug); reported as an event.
     Panic,
+    /// A peer ID could not be parsed.
+    InvalidPeerId,
+    /// A protocol stream could not be opened or failed midway (peer unreachable, protocol not
+    /// supported by the peer, reset).
+    StreamFailed,
 }
 
 impl ErrorCode {
@@ -52,6 +57,8 @@ impl ErrorCode {
             ErrorCode::FetchFailed => "FETCH_FAILED",
             ErrorCode::StartFailed => "START_FAILED",
             ErrorCode::Panic => "PANIC",
+            ErrorCode::InvalidPeerId => "INVALID_PEER_ID",
+            ErrorCode::StreamFailed => "STREAM_FAILED",
         }
     }
 }

@@ -63,6 +63,7 @@ impl EventLoop {
             config.limits.command_queue,
             config.limits.event_queue,
             *swarm.local_peer_id(),
+            swarm.behaviour().streams.new_control(),
         );
         let event_loop = Self {
             swarm,

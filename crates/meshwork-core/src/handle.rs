@@ -7,7 +7,12 @@ use futures::{
 };
 use libp2p::{Multiaddr, PeerId};
 
-use crate::{command::Reply, Command, CoreError, Event, PeerInfo};
+use crate::{
+    command::Reply,
+    error::describe_chain,
+    perf::{self, PerfReport, PerfRequest, PERF_PROTOCOL},
+    Command, CoreError, ErrorCode, Event, PeerInfo,
+};
 
 /// Receives the loop's events.
 pub type EventReceiver = mpsc::Receiver<Event>;
@@ -16,11 +21,13 @@ pub type EventSender = mpsc::Sender<Event>;
 /// The loop's end of the command channel.
 pub type CommandReceiver = mpsc::Receiver<Command>;
 
-/// Make the two bounded channels between callers and a loop.
+/// Make the two bounded channels between callers and a loop. `streams` opens protocol streams
+/// on the loop's swarm without going through the loop.
 pub fn channel(
     command_capacity: usize,
     event_capacity: usize,
     local_peer_id: PeerId,
+    streams: libp2p_stream::Control,
 ) -> (NodeHandle, CommandReceiver, EventSender, EventReceiver) {
     let (ctx, crx) = mpsc::channel(command_capacity);
     let (etx, erx) = mpsc::channel(event_capacity);
@@ -28,6 +35,7 @@ pub fn channel(
         NodeHandle {
             commands: ctx,
             local_peer_id,
+            streams,
         },
         crx,
         etx,
@@ -37,10 +45,19 @@ pub fn channel(
 
 /// Talks to a running [`crate::event_loop::EventLoop`]. Every method fails with
 /// [`crate::ErrorCode::NodeStopped`] once the loop has ended.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NodeHandle {
     commands: mpsc::Sender<Command>,
     local_peer_id: PeerId,
+    streams: libp2p_stream::Control,
+}
+
+impl std::fmt::Debug for NodeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeHandle")
+            .field("local_peer_id", &self.local_peer_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NodeHandle {
@@ -107,6 +124,35 @@ impl NodeHandle {
     /// This node's listen addresses.
     pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, CoreError> {
         self.call(|reply| Command::ListenAddrs { reply }).await
+    }
+
+    /// A control for opening and accepting plain protocol streams (an edge uses it to serve
+    /// [`PERF_PROTOCOL`]).
+    pub fn stream_control(&self) -> libp2p_stream::Control {
+        self.streams.clone()
+    }
+
+    /// Measure stream throughput to `peer` with the perf protocol (connecting if needed). The
+    /// peer must serve [`PERF_PROTOCOL`].
+    pub async fn perf(&self, peer: PeerId, request: PerfRequest) -> Result<PerfReport, CoreError> {
+        if self.is_stopped() {
+            return Err(CoreError::stopped());
+        }
+        let failed = |what: &str, e: &dyn std::error::Error| {
+            CoreError::new(
+                ErrorCode::StreamFailed,
+                format!("perf with {peer}: {what}: {}", describe_chain(e)),
+            )
+        };
+        let stream = self
+            .streams
+            .clone()
+            .open_stream(peer, PERF_PROTOCOL)
+            .await
+            .map_err(|e| failed("cannot open a stream", &e))?;
+        perf::run_client(stream, request)
+            .await
+            .map_err(|e| failed("stream failed", &e))
     }
 
     /// Stop the node; resolves once every connection is dropped.

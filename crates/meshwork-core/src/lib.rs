@@ -7,6 +7,7 @@
 //! - [`event_loop::EventLoop`]: the one owner of the `Swarm`. It takes typed [`Command`]s from a
 //!   bounded channel and emits typed [`Event`]s on another.
 //! - [`NodeConfig`]: every knob with a documented default.
+//! - [`perf`]: the libp2p perf protocol (stream throughput), client and server.
 //!
 //! No transport is chosen here and nothing here depends on the target: the edges (the browser
 //! facade, the relay, tests) build the transport and the `Swarm` and hand it to the loop.
@@ -20,6 +21,7 @@ mod error;
 mod event;
 pub mod event_loop;
 mod handle;
+pub mod perf;
 mod transport_kind;
 pub mod validate;
 
@@ -32,3 +34,5 @@ pub use transport_kind::TransportKind;
 
 /// Re-export of the libp2p version this crate is built against, so the edges use the same one.
 pub use libp2p;
+/// Re-export of the `libp2p-stream` version behind [`NodeHandle::stream_control`].
+pub use libp2p_stream;

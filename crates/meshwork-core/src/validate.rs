@@ -69,6 +69,28 @@ pub fn multiaddr(text: &str) -> Result<Multiaddr, CoreError> {
     })
 }
 
+/// Longest peer ID string accepted, in bytes (base58 of a 38-byte identity multihash is ~52).
+pub const MAX_PEER_ID_BYTES: usize = 128;
+
+/// Parse a peer ID string, with a clear error.
+pub fn peer_id(text: &str) -> Result<libp2p::PeerId, CoreError> {
+    if text.len() > MAX_PEER_ID_BYTES {
+        return Err(CoreError::new(
+            ErrorCode::InvalidPeerId,
+            format!(
+                "peer ID is {} bytes; the maximum is {MAX_PEER_ID_BYTES}",
+                text.len()
+            ),
+        ));
+    }
+    text.parse().map_err(|e| {
+        CoreError::new(
+            ErrorCode::InvalidPeerId,
+            format!("{text:?} is not a peer ID: {e}"),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +134,23 @@ mod tests {
         assert_eq!(
             multiaddr(&"/ip4".repeat(300)).unwrap_err().code,
             ErrorCode::InvalidMultiaddr
+        );
+    }
+
+    #[test]
+    fn peer_ids() {
+        let id = libp2p::PeerId::random();
+        assert_eq!(peer_id(&id.to_string()).unwrap(), id);
+        for bad in ["", "12D3KooW", "not a peer"] {
+            assert_eq!(
+                peer_id(bad).unwrap_err().code,
+                ErrorCode::InvalidPeerId,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            peer_id(&"1".repeat(200)).unwrap_err().code,
+            ErrorCode::InvalidPeerId
         );
     }
 }

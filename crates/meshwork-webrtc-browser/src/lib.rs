@@ -32,7 +32,8 @@
 //!
 //! `Transport`, `Connection` and `Stream` exist only on `wasm32` (they drive the browser's
 //! `RTCPeerConnection`). On other targets the crate contains the target-independent parts only
-//! ([`Config`], [`Limits`], [`Error`], [`SdpError`]) so that the workspace builds and the pure
+//! ([`Config`], [`Limits`], [`Error`], [`SdpError`], and [`FrameAligned`], which the native
+//! relay uses on its side of WebRTC-direct too) so that the workspace builds and the pure
 //! logic is unit-tested natively. This file is the only place that tests the target.
 //!
 //! [WebRTC-direct]: https://github.com/libp2p/specs/blob/master/webrtc/webrtc-direct.md
@@ -47,6 +48,7 @@ mod config;
 mod dial_target;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod error;
+mod frame_aligned;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod inbound_queue;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -62,4 +64,5 @@ mod browser;
 pub use browser::{Connection, Stream, Transport};
 pub use config::{Config, Limits};
 pub use error::Error;
+pub use frame_aligned::{FrameAligned, MAX_FRAME_PAYLOAD, MAX_FRAME_PAYLOAD_TO_WEBRTC_RS};
 pub use sdp::SdpError;

@@ -44,3 +44,31 @@ pub fn describe(value: &JsValue) -> String {
     }
     value.as_string().unwrap_or_else(|| format!("{value:?}"))
 }
+
+/// An options object (or `undefined`/`null` for the defaults). Read through a JSON value:
+/// serde-wasm-bindgen ignores unknown keys, serde_json honours `deny_unknown_fields`, so a
+/// misspelt option is an error, not a no-op.
+pub fn options_arg<T>(value: JsValue, what: &str) -> Result<T, CoreError>
+where
+    T: serde::de::DeserializeOwned + Default,
+{
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    let invalid = |e: &dyn std::fmt::Display| {
+        CoreError::new(ErrorCode::InvalidOptions, format!("{what}: {e}"))
+    };
+    let json: serde_json::Value = serde_wasm_bindgen::from_value(value).map_err(|e| invalid(&e))?;
+    serde_json::from_value(json).map_err(|e| invalid(&e))
+}
+
+/// A Rust value as a plain JS object (maps as objects, not `Map`s).
+pub fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, CoreError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&serializer).map_err(|e| {
+        CoreError::new(
+            ErrorCode::StartFailed,
+            format!("cannot encode a result: {e}"),
+        )
+    })
+}

@@ -57,19 +57,7 @@ impl WasmNode {
             let callback: Function = on_event.dyn_into().map_err(|_| {
                 CoreError::new(ErrorCode::InvalidOptions, "onEvent must be a function")
             })?;
-            let raw: RawOptions = if options.is_undefined() || options.is_null() {
-                RawOptions::default()
-            } else {
-                // Through a JSON value: serde-wasm-bindgen ignores unknown keys, serde_json
-                // honours `deny_unknown_fields`, so a misspelt option is an error, not a no-op.
-                let json: serde_json::Value =
-                    serde_wasm_bindgen::from_value(options).map_err(|e| {
-                        CoreError::new(ErrorCode::InvalidOptions, format!("options: {e}"))
-                    })?;
-                serde_json::from_value(json).map_err(|e| {
-                    CoreError::new(ErrorCode::InvalidOptions, format!("options: {e}"))
-                })?
-            };
+            let raw: RawOptions = js::options_arg(options, "options")?;
             let options = raw.validate()?;
             let swarm = swarm::build(Keypair::generate_ed25519(), &options.node)?;
             let (event_loop, handle, events) = EventLoop::new(swarm, options.node.clone());
@@ -159,13 +147,7 @@ impl WasmNode {
     /// The connected peers: `[{ peerId, transport, address, connections, rttMs, agent }]`.
     pub fn peers(&self) -> Promise {
         let handle = self.handle.clone();
-        promise(async move {
-            let peers = handle.peers().await?;
-            let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-            serde::Serialize::serialize(&peers, &serializer).map_err(|e| {
-                CoreError::new(ErrorCode::StartFailed, format!("cannot encode peers: {e}"))
-            })
-        })
+        promise(async move { js::to_js(&handle.peers().await?) })
     }
 
     /// This node's listen addresses (relay circuit addresses once reserved).
@@ -180,6 +162,22 @@ impl WasmNode {
                 .map(|a| JsValue::from_str(&a.to_string()))
                 .collect();
             Ok(list.into())
+        })
+    }
+
+    /// Measure stream throughput to a peer that serves `/perf/1.0.0` (a relay started with
+    /// `--perf`): `options` is `{ uploadBytes, downloadBytes }`; resolves with
+    /// `{ uploadBytes, downloadBytes, uploadMs, downloadMs }`.
+    pub fn perf(&self, peer_id: JsValue, options: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let text = js::string_arg(&peer_id, "peerId", ErrorCode::InvalidPeerId)?;
+            let peer = meshwork_core::validate::peer_id(&text)?;
+            let request =
+                js::options_arg::<meshwork_core::perf::PerfOptions>(options, "perf options")?
+                    .validate()?;
+            let report = handle.perf(peer, request).await?;
+            js::to_js(&report)
         })
     }
 

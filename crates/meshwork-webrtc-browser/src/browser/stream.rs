@@ -12,14 +12,15 @@ use libp2p_webrtc_utils::DropListener;
 use send_wrapper::SendWrapper;
 
 use super::channel::ChannelIo;
+use crate::{FrameAligned, MAX_FRAME_PAYLOAD_TO_WEBRTC_RS};
 
 /// One libp2p stream: a WebRTC data channel with the libp2p message framing (FIN, STOP_SENDING,
-/// RESET_STREAM) of [`libp2p_webrtc_utils::Stream`].
+/// RESET_STREAM) of [`libp2p_webrtc_utils::Stream`], one frame per message ([`FrameAligned`]).
 ///
 /// Dropping it without closing resets the stream. Its data channel is closed once the stream is
 /// dropped and its last frame is sent, or when the connection closes.
 pub struct Stream {
-    framed: SendWrapper<libp2p_webrtc_utils::Stream<ChannelIo>>,
+    framed: SendWrapper<FrameAligned<libp2p_webrtc_utils::Stream<ChannelIo>>>,
     /// Never sent on: dropping it tells the [`StreamCleanup`] that the stream is gone.
     _alive: oneshot::Sender<()>,
 }
@@ -36,7 +37,11 @@ pub(crate) fn open(channel: ChannelIo) -> (Stream, StreamCleanup) {
     let (framed, drop_listener) = libp2p_webrtc_utils::Stream::new(channel.clone());
     let (alive, stream_dropped) = oneshot::channel();
     let stream = Stream {
-        framed: SendWrapper::new(framed),
+        // Our listeners are rust-libp2p's (webrtc-rs): frames within its 8 KiB read buffer.
+        framed: SendWrapper::new(FrameAligned::with_max_payload(
+            framed,
+            MAX_FRAME_PAYLOAD_TO_WEBRTC_RS,
+        )),
         _alive: alive,
     };
     let cleanup = StreamCleanup {
