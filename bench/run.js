@@ -5,7 +5,8 @@
 // Figures: wasm size (raw, after wasm-bindgen, after wasm-opt -Oz, gzip -9); page load → relay
 // connected per transport (median of RUNS, min, max); gossip one-way latency page→native and
 // native→page (p50/p99 over MESSAGES, each transport); relay RSS with two pages connected;
-// stream throughput page ↔ relay per transport and over raw WebTransport (bench/throughput.js).
+// stream throughput page ↔ relay per transport and over raw WebTransport (bench/throughput.js);
+// gossip under load (bench/gossip-load.js).
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync, appendFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -16,6 +17,7 @@ import { startPeer } from '../playwright/lib/peer.js'
 import { launchBrowser, openNodePage } from '../playwright/lib/browser.js'
 import { repoRoot } from '../playwright/lib/paths.js'
 import { throughputRows } from './throughput.js'
+import { gossipLoadRows } from './gossip-load.js'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7)
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300)
@@ -128,7 +130,7 @@ async function relayRssWithTwoPages (browser, relay) {
 // --perf: the relay serves /perf/1.0.0 for the throughput figures.
 const relay = await startRelay(['--perf'])
 const browser = await launchBrowser()
-// BENCH_ONLY=size,load,latency,rss,throughput picks sections (default: all).
+// BENCH_ONLY=size,load,latency,rss,throughput,gossipload picks sections (default: all).
 const only = process.env.BENCH_ONLY?.split(',')
 const want = (name) => !only || only.includes(name)
 const rows = []
@@ -152,6 +154,7 @@ try {
   }
   if (rss) rows.push(['relay RSS: idle → two pages connected and subscribed', `${(rss.idle / 1024).toFixed(1)} MiB → ${(rss.withTwo / 1024).toFixed(1)} MiB`])
   if (want('throughput')) rows.push(...await throughputRows(browser, relay))
+  if (want('gossipload')) rows.push(...await gossipLoadRows(browser))
 } finally {
   await browser.close()
   await relay.stop()

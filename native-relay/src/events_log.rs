@@ -46,6 +46,9 @@ pub async fn run(mut events: EventReceiver) {
             } => {
                 tracing::info!(%relay_peer_id, renewal, "relay reservation")
             }
+            Event::PeerBanned { peer_id, secs } => {
+                tracing::warn!(%peer_id, secs, "peer banned (reputation)")
+            }
             Event::Error { error } => tracing::warn!(code = %error.code, "{}", error.message),
         }
     }

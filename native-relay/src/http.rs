@@ -3,6 +3,7 @@
 //!
 //! - `GET /api/addresses` → `{"peerId": "...", "addresses": ["/ip4/…/p2p/<peerId>", …]}`
 //!   (CORS open, so pages on any origin can bootstrap from it)
+//! - `GET /api/stats` → gossip counters per topic and queue state (`meshwork_core::gossip::stats`)
 //! - `GET /healthz` → `ok`
 //! - `/npm/…` → the npm package directory; everything else → the web directory.
 
@@ -16,6 +17,9 @@ use tower_http::{cors::CorsLayer, services::ServeDir};
 
 /// The path of the addresses endpoint.
 pub const ADDRESSES_PATH: &str = "/api/addresses";
+
+/// The path of the gossip stats endpoint.
+pub const STATS_PATH: &str = "/api/stats";
 
 /// The JSON body of [`ADDRESSES_PATH`].
 #[derive(Debug, Serialize)]
@@ -52,6 +56,13 @@ async fn addresses(State(node): State<NodeHandle>) -> impl IntoResponse {
     }
 }
 
+async fn stats(State(node): State<NodeHandle>) -> impl IntoResponse {
+    node.stats()
+        .await
+        .map(Json)
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
+}
+
 /// Bind the HTTP listener (a taken port is an error here, before anything is served).
 pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
     tokio::net::TcpListener::bind(addr)
@@ -69,6 +80,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let api = Router::new()
         .route(ADDRESSES_PATH, get(addresses))
+        .route(STATS_PATH, get(stats))
         .layer(CorsLayer::permissive())
         .with_state(node);
     let app = api

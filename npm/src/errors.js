@@ -17,6 +17,7 @@ export const ErrorCode = Object.freeze({
   PANIC: 'PANIC',
   INVALID_PEER_ID: 'INVALID_PEER_ID',
   STREAM_FAILED: 'STREAM_FAILED',
+  BACKPRESSURE: 'BACKPRESSURE',
 })
 
 /** An error from meshwork, with a stable machine-readable `code`. */

@@ -15,6 +15,7 @@ export declare const ErrorCode: Readonly<{
   PANIC: 'PANIC'
   INVALID_PEER_ID: 'INVALID_PEER_ID'
   STREAM_FAILED: 'STREAM_FAILED'
+  BACKPRESSURE: 'BACKPRESSURE'
 }>
 
 /** One of the stable error code strings. */
@@ -38,7 +39,7 @@ export interface CoreOptions {
   pingIntervalSecs?: number
   kadMode?: 'server' | 'client' | 'auto'
   gossip?: {
-    /** Largest payload accepted by publish, bytes. Default 65536. */
+    /** Largest gossip message, bytes (larger payloads are chunked). Default 65536. */
     maxMessageBytes?: number
     /** Default 700. */
     heartbeatIntervalMs?: number
@@ -50,6 +51,24 @@ export interface CoreOptions {
     maxRemoteTopics?: number
     /** Default false. */
     followPeerTopics?: boolean
+    /** Inbound rate limits per author and in total (defaults 10/s burst 20, 1000/s burst 2000, 8 MiB/s burst 16 MiB per author). */
+    flood?: { perPeerMessagesPerSec?: number, perPeerBurst?: number, globalMessagesPerSec?: number, globalBurst?: number, perPeerBytesPerSec?: number, perPeerBytesBurst?: number, maxTrackedPeers?: number }
+    /** Reputation per peer and bans (defaults: +1 valid, −10 rejected, −1 rate-limited, ban at −100 for 600 s). */
+    reputation?: { validDelta?: number, rejectedDelta?: number, rateLimitedDelta?: number, ignoredDelta?: number, max?: number, min?: number, banThreshold?: number, banSecs?: number, decayPerMinute?: number, maxTracked?: number, maxBans?: number }
+    /** Large payloads (defaults: 16 MiB max payload, 16 incomplete sets, 4 per author, 64 MiB held, 30 s timeout). */
+    chunks?: { maxPayloadBytes?: number, maxPendingSets?: number, maxPendingSetsPerAuthor?: number, maxPendingBytes?: number, setTimeoutMs?: number }
+    /** Publish pacing, bytes/s (defaults 8 MiB initial, 256 KiB min, 256 MiB max, +1 MiB per second). */
+    pacer?: { initialBytesPerSec?: number, minBytesPerSec?: number, maxBytesPerSec?: number, increaseBytesPerSec?: number }
+    /** Default 2000. */
+    validationTimeoutMs?: number
+    /** Default 1024. */
+    maxPendingValidations?: number
+    /** Default 1024. */
+    publishQueuePerTopic?: number
+    /** Default 33554432 (32 MiB). */
+    publishQueueBytes?: number
+    /** Default true. */
+    peerScoring?: boolean
   }
   limits?: {
     maxEstablished?: number
@@ -109,12 +128,37 @@ export interface PerfOptions { uploadBytes?: number, downloadBytes?: number }
 export interface PerfReport { uploadBytes: number, downloadBytes: number, uploadMs: number, downloadMs: number }
 
 export interface ErrorDetail { code: ErrorCodeName, message: string }
+/** detail of `peer:banned`. */
+export interface PeerBannedDetail { peerId: string, secs: number }
+
+/** A message as a validator sees it (a chunked payload reassembled). */
+export interface ValidatorInput { topic: string, from: string | null, via: string, data: Uint8Array }
+/** A topic validator's verdict. */
+export type Verdict = 'accept' | 'reject' | 'ignore'
+
+/** Options of `publish`. */
+export interface PublishOptions { priority?: 'high' | 'normal' | 'low' }
+
+/** Gossip counters of one topic. */
+export interface TopicStats { published: number, delivered: number, rejected: number, ignored: number, rateLimited: number, shed: number, validationTimeouts: number }
+/** What `stats()` returns. */
+export interface GossipStats {
+  topics: Record<string, TopicStats>
+  queuedMessages: number
+  queuedBytes: number
+  publishRateBytesPerSec: number
+  pendingValidations: number
+  reassemblyBytes: number
+  floodTrackedPeers: number
+  bannedPeers: number
+}
 
 /** Event name → detail type. */
 export interface MeshworkEvents {
   'message': MessageDetail
   'peer:connect': PeerConnectDetail
   'peer:disconnect': PeerDisconnectDetail
+  'peer:banned': PeerBannedDetail
   'subscription-change': SubscriptionChangeDetail
   'listen': ListenDetail
   'listen:expired': ListenDetail
@@ -125,12 +169,23 @@ export interface MeshworkEvents {
 /** A meshwork node in this page. */
 export declare class MeshworkNode extends EventTarget {
   readonly peerId: string
+  /** Largest gossip message; larger payloads are chunked. */
   readonly maxMessageBytes: number
+  /** Largest payload `publish` accepts. */
+  readonly maxPayloadBytes: number
   readonly stopped: boolean
   dial (multiaddr: string): Promise<string>
   subscribe (topic: string): Promise<boolean>
   unsubscribe (topic: string): Promise<boolean>
-  publish (topic: string, data: Uint8Array): Promise<string>
+  /**
+   * Resolves once handed to gossipsub (at the pace the links take); rejects with BACKPRESSURE
+   * when the topic's queue is full or the publish was shed for higher-priority ones.
+   */
+  publish (topic: string, data: Uint8Array, options?: PublishOptions): Promise<string>
+  /** Validate inbound messages on a topic before delivery and forwarding; `null` removes it. */
+  setValidator (topic: string, validator: ((message: ValidatorInput) => Verdict | Promise<Verdict>) | null): Promise<void>
+  /** Gossip counters per topic and queue state. */
+  stats (): Promise<GossipStats>
   peers (): Promise<PeerInfo[]>
   listenAddresses (): Promise<string[]>
   /**

@@ -22,7 +22,7 @@ function isPlainObject (v) {
 
 /**
  * A meshwork node in this page. Events (all `CustomEvent`s, payload in `detail`):
- * `message`, `peer:connect`, `peer:disconnect`, `subscription-change`, `listen`,
+ * `message`, `peer:connect`, `peer:disconnect`, `peer:banned`, `subscription-change`, `listen`,
  * `listen:expired`, `relay:reservation`, `error`.
  */
 export class MeshworkNode extends EventTarget {
@@ -43,8 +43,11 @@ export class MeshworkNode extends EventTarget {
   /** This node's peer ID. */
   get peerId () { return this.#inner.peerId }
 
-  /** The largest payload `publish` accepts, in bytes. */
+  /** The largest gossip message, in bytes; larger payloads travel as chunks of this size. */
   get maxMessageBytes () { return this.#inner.maxMessageBytes }
+
+  /** The largest payload `publish` accepts, in bytes (default 16 MiB). */
+  get maxPayloadBytes () { return this.#inner.maxPayloadBytes }
 
   /** Whether `stop()` was called. */
   get stopped () { return this.#stopped }
@@ -75,12 +78,28 @@ export class MeshworkNode extends EventTarget {
   unsubscribe (topic) { return this.#call(n => n.unsubscribe(topic)) }
 
   /**
-   * Publish bytes on a topic.
+   * Publish bytes on a topic. Resolves once the message is handed to gossipsub, at the pace the
+   * links take (so awaiting each publish never overflows them); rejects with BACKPRESSURE when
+   * the topic's queue is full or when this publish was shed for higher-priority ones.
    * @param {string} topic
-   * @param {Uint8Array} data at most `maxMessageBytes`
+   * @param {Uint8Array} data at most `maxPayloadBytes`; above `maxMessageBytes` it is chunked
+   * @param {{priority?: 'high'|'normal'|'low'}} [options]
    * @returns {Promise<string>} the message ID
    */
-  publish (topic, data) { return this.#call(n => n.publish(topic, data)) }
+  publish (topic, data, options) { return this.#call(n => n.publish(topic, data, options)) }
+
+  /**
+   * Decide about inbound messages on a topic before they are delivered or forwarded.
+   * `validator({ topic, from, via, data })` returns or resolves to 'accept', 'reject' or
+   * 'ignore' (within `node.gossip.validationTimeoutMs`, else 'ignore'). `null` removes it.
+   * @param {string} topic
+   * @param {((message: {topic: string, from: string|null, via: string, data: Uint8Array}) => string|Promise<string>)|null} validator
+   * @returns {Promise<void>}
+   */
+  setValidator (topic, validator) { return this.#call(n => n.setValidator(topic, validator)) }
+
+  /** @returns {Promise<object>} gossip counters per topic and queue state */
+  stats () { return this.#call(n => n.stats()) }
 
   /** @returns {Promise<Array<{peerId: string, transport: string, address: string, connections: number, rttMs: number|null, agent: string|null}>>} */
   peers () { return this.#call(n => n.peers()) }

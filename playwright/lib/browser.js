@@ -35,11 +35,22 @@ export async function openNodePage (browser, relay, options) {
     const t0 = Date.now()
     const node = await createNode(options)
     window.mw.node = node
-    for (const type of ['message', 'peer:connect', 'peer:disconnect', 'subscription-change', 'error', 'relay:reservation', 'listen']) {
+    for (const type of ['message', 'peer:connect', 'peer:disconnect', 'peer:banned', 'subscription-change', 'error', 'relay:reservation', 'listen']) {
       node.addEventListener(type, (e) => {
         const d = { ...e.detail }
-        if (d.data instanceof Uint8Array) d.data = new TextDecoder().decode(d.data)
-        events.push({ type, at: Date.now(), ...d })
+        const raw = d.data instanceof Uint8Array ? d.data : null
+        if (raw) {
+          // Large payloads are recorded by size and SHA-256 (hex) only.
+          d.bytes = raw.length
+          d.data = raw.length <= 65536 ? new TextDecoder().decode(raw) : ''
+        }
+        const record = { type, at: Date.now(), ...d }
+        events.push(record)
+        if (raw && raw.length > 65536) {
+          crypto.subtle.digest('SHA-256', raw).then((h) => {
+            record.sha256 = [...new Uint8Array(h)].map((b) => b.toString(16).padStart(2, '0')).join('')
+          })
+        }
       })
     }
     return { peerId: node.peerId, startedAt: t0, readyAt: Date.now() }

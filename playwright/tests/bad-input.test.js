@@ -43,7 +43,11 @@ const cases = [
   ['publish a string payload', "(n) => n.publish('t', 'text')", 'INVALID_PAYLOAD'],
   ['publish an ArrayBuffer', "(n) => n.publish('t', new ArrayBuffer(4))", 'INVALID_PAYLOAD'],
   ['publish null', "(n) => n.publish('t', null)", 'INVALID_PAYLOAD'],
-  ['publish over the maximum', "(n) => n.publish('t', new Uint8Array(n.maxMessageBytes + 1))", 'PAYLOAD_TOO_LARGE'],
+  ['publish over the maximum', "(n) => n.publish('t', new Uint8Array(n.maxPayloadBytes + 1))", 'PAYLOAD_TOO_LARGE'],
+  ['publish with an unknown option', "(n) => n.publish('t', new Uint8Array(1), { priority: 'urgent' })", 'INVALID_OPTIONS'],
+  ['publish with a misspelt option', "(n) => n.publish('t', new Uint8Array(1), { prio: 'high' })", 'INVALID_OPTIONS'],
+  ['setValidator with a non-function', "(n) => n.setValidator('t', 'accept')", 'INVALID_OPTIONS'],
+  ['setValidator on a bad topic', "(n) => n.setValidator('', () => 'accept')", 'INVALID_TOPIC'],
   ['publish with no subscribed peer', "(n) => n.publish('nobody-listens', new Uint8Array(1))", 'NO_PEERS'],
   ['publish to a bad topic', "(n) => n.publish('', new Uint8Array(1))", 'INVALID_TOPIC'],
   ['perf with a non-string peer ID', '(n) => n.perf(7)', 'INVALID_PEER_ID'],
@@ -71,6 +75,8 @@ const badOptions = [
   ['a bad relay URL', "({ relayHttp: 'ftp://x' })", 'INVALID_OPTIONS'],
   ['a bad bootstrap address', "({ bootstrap: ['/ip4/1.2.3.4/tcp/x'] })", 'INVALID_MULTIADDR'],
   ['a zero message limit', '({ node: { gossip: { maxMessageBytes: 0 } } })', 'INVALID_OPTIONS'],
+  ['a misspelt flood option', '({ node: { gossip: { flood: { perPeerMessagesPerSecond: 5 } } } })', 'INVALID_OPTIONS'],
+  ['a zero flood rate', '({ node: { gossip: { flood: { perPeerMessagesPerSec: 0 } } } })', 'INVALID_OPTIONS'],
   ['a relay URL where nothing listens', "({ relayHttp: 'http://127.0.0.1:1' })", 'FETCH_FAILED'],
   ['a relay URL that is not a relay', '({ relayHttp: location.origin + "/npm" })', 'FETCH_FAILED']
 ]
@@ -117,14 +123,14 @@ test('every call after stop() rejects with NODE_STOPPED; stop() twice is fine', 
       await n.stop()
       const calls = [() => n.dial('/ip4/127.0.0.1/tcp/1/ws'), () => n.subscribe('t'), () => n.unsubscribe('t'),
         () => n.publish('t', new Uint8Array(1)), () => n.peers(), () => n.listenAddresses(),
-        () => n.perf(n.peerId)]
+        () => n.perf(n.peerId), () => n.setValidator('t', null), () => n.stats()]
       const out = []
       for (const c of calls) {
         try { await c(); out.push('resolved') } catch (e) { out.push(e.code) }
       }
       return out
     })
-    assert.deepEqual(codes, Array(7).fill('NODE_STOPPED'))
+    assert.deepEqual(codes, Array(9).fill('NODE_STOPPED'))
   } finally {
     await other.close()
   }

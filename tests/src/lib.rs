@@ -56,10 +56,28 @@ impl TestNode {
 
 /// Start a node with `config`, listening on a fresh memory address.
 pub async fn spawn_node(config: NodeConfig) -> TestNode {
-    let keypair = Keypair::generate_ed25519();
+    let swarm = memory_swarm(Keypair::generate_ed25519(), &config);
+    let port: u64 = rand_port();
+    run_node(
+        swarm,
+        config,
+        format!("/memory/{port}").parse().expect("memory addr"),
+    )
+    .await
+}
+
+/// A fresh memory address (`/memory/<port>`), unique in this process.
+pub fn memory_address() -> Multiaddr {
+    format!("/memory/{}", rand_port())
+        .parse()
+        .expect("memory addr")
+}
+
+/// A swarm with the meshwork behaviour on the memory transport (noise, yamux), not yet running.
+pub fn memory_swarm(keypair: Keypair, config: &NodeConfig) -> libp2p::Swarm<Behaviour> {
     let behaviour_config = config.clone();
     let idle = config.idle_connection_timeout();
-    let swarm = SwarmBuilder::with_existing_identity(keypair)
+    SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_other_transport(|key| {
             MemoryTransport::default()
@@ -73,14 +91,7 @@ pub async fn spawn_node(config: NodeConfig) -> TestNode {
         .with_behaviour(|key, relay| Behaviour::for_swarm(key, relay, &behaviour_config))
         .expect("behaviour")
         .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
-        .build();
-    let port: u64 = rand_port();
-    run_node(
-        swarm,
-        config,
-        format!("/memory/{port}").parse().expect("memory addr"),
-    )
-    .await
+        .build()
 }
 
 /// Run the core event loop over `swarm`, listen on `listen` and wait for the first listen

@@ -80,13 +80,14 @@ async fn bad_input_gets_coded_errors_and_the_node_keeps_working() {
     use meshwork_core::ErrorCode;
     let mut config = NodeConfig::default();
     config.gossip.max_message_bytes = 1000;
+    config.gossip.chunks.max_payload_bytes = 2000;
     let a = spawn_node(config).await;
     assert_eq!(
         a.handle.subscribe("").await.unwrap_err().code,
         ErrorCode::InvalidTopic
     );
     assert_eq!(
-        a.handle.publish("t", vec![0; 1001]).await.unwrap_err().code,
+        a.handle.publish("t", vec![0; 2001]).await.unwrap_err().code,
         ErrorCode::PayloadTooLarge
     );
     let wrong_peer = format!("{}/p2p/{}", a.address, libp2p::PeerId::random());

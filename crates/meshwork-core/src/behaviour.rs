@@ -7,20 +7,23 @@
 use std::{num::NonZeroUsize, time::Duration};
 
 use libp2p::{
-    autonat, connection_limits, dcutr, gossipsub, identify,
+    allow_block_list, autonat, connection_limits, dcutr, gossipsub, identify,
     identity::Keypair,
     kad, ping, relay,
     swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
     StreamProtocol,
 };
 
-use crate::{CoreError, ErrorCode, KadMode, NodeConfig};
+use crate::{gossip, CoreError, ErrorCode, KadMode, NodeConfig};
 
 /// The Kademlia protocol of the meshwork DHT (kept apart from the public IPFS DHT).
 pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/meshwork/kad/1.0.0");
 
 /// Bytes added to the largest payload to get gossipsub's frame limit (signature, key, topic, ids).
 const GOSSIP_FRAME_OVERHEAD: usize = 8 * 1024;
+
+/// Messages gossipsub queues per peer for sending (publishes, forwards, IHAVE/IWANT).
+const GOSSIP_PEER_QUEUE: usize = 5000;
 
 /// Gossipsub with a bound on how many topics a remote may announce.
 pub type Gossipsub = gossipsub::Behaviour<
@@ -33,6 +36,8 @@ pub type Gossipsub = gossipsub::Behaviour<
 pub struct Behaviour {
     /// Refuses connections over the configured limits, before any handshake work.
     pub limits: connection_limits::Behaviour,
+    /// Banned peers: refused and disconnected (see `gossip::reputation`).
+    pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     /// Exchanges agent, addresses and protocols with each peer.
     pub identify: identify::Behaviour,
     /// Keeps connections alive and measures round-trip time.
@@ -67,6 +72,7 @@ impl Behaviour {
         let peer_id = keypair.public().to_peer_id();
         Ok(Self {
             limits: connection_limits::Behaviour::new(connection_limits(config)),
+            blocked: allow_block_list::Behaviour::default(),
             identify: identify::Behaviour::new(
                 identify::Config::new(config.protocol_version.clone(), keypair.public())
                     .with_agent_version(config.agent_version.clone())
@@ -127,7 +133,17 @@ fn gossipsub(keypair: &Keypair, config: &NodeConfig) -> Result<Gossipsub, CoreEr
         .heartbeat_interval(Duration::from_millis(g.heartbeat_interval_ms))
         .max_transmit_size(g.max_message_bytes + GOSSIP_FRAME_OVERHEAD)
         .validation_mode(gossipsub::ValidationMode::Strict)
+        // Nothing is delivered or forwarded before the event loop's checks say so.
+        .validate_messages()
+        .message_id_fn(gossip::content_message_id)
         .flood_publish(g.flood_publish)
+        // The event loop paces publishes (gossip::pacer); what gossipsub still holds per peer is
+        // bounded here, and a message of ours may wait a while rather than be dropped.
+        .connection_handler_queue_len(GOSSIP_PEER_QUEUE)
+        .publish_queue_duration(Duration::from_secs(30))
+        // Forwards may wait longer than gossipsub's 1 s default: a chunk set crossing a slow
+        // link (WebRTC-direct, ~10 MB/s) must not lose chunks to age.
+        .forward_queue_duration(Duration::from_secs(10))
         .build()
         .map_err(|e| invalid(&e.to_string()))?;
     let filter = gossipsub::MaxCountSubscriptionFilter {
@@ -135,12 +151,21 @@ fn gossipsub(keypair: &Keypair, config: &NodeConfig) -> Result<Gossipsub, CoreEr
         max_subscribed_topics: g.max_remote_topics,
         max_subscriptions_per_request: g.max_remote_topics,
     };
-    gossipsub::Behaviour::new_with_subscription_filter(
+    let mut behaviour = gossipsub::Behaviour::new_with_subscription_filter(
         gossipsub::MessageAuthenticity::Signed(keypair.clone()),
         gossip_config,
         filter,
     )
-    .map_err(invalid)
+    .map_err(invalid)?;
+    if g.peer_scoring {
+        behaviour
+            .with_peer_score(
+                gossip::scoring::peer_score_params(),
+                gossip::scoring::peer_score_thresholds(),
+            )
+            .map_err(|e| invalid(&e))?;
+    }
+    Ok(behaviour)
 }
 
 fn kademlia(

@@ -1,9 +1,24 @@
 //! Typed commands into the event loop. Each carries a one-shot reply channel.
 
+use std::sync::Arc;
+
 use futures::channel::oneshot;
 use libp2p::{Multiaddr, PeerId};
 
-use crate::{CoreError, PeerInfo};
+use crate::{
+    gossip::{outbound::Priority, stats::GossipStats, validator::MessageValidator},
+    CoreError, PeerInfo,
+};
+
+/// A validator as a command carries it.
+#[derive(Clone)]
+pub struct ValidatorHandle(pub Arc<dyn MessageValidator>);
+
+impl std::fmt::Debug for ValidatorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ValidatorHandle")
+    }
+}
 
 /// Where the loop sends a command's result.
 pub type Reply<T> = oneshot::Sender<Result<T, CoreError>>;
@@ -39,14 +54,31 @@ pub enum Command {
         /// The result.
         reply: Reply<bool>,
     },
-    /// Publish a payload; replies with the message ID.
+    /// Publish a payload (chunked if large); replies with the message ID (of the first chunk)
+    /// once it is handed to gossipsub, or `BACKPRESSURE` if the queue has no room.
     Publish {
         /// The topic name.
         topic: String,
         /// The payload.
         data: Vec<u8>,
+        /// Its priority in the outbound queue.
+        priority: Priority,
         /// The result.
         reply: Reply<String>,
+    },
+    /// Install (or with `None`, remove) the validator of a topic.
+    SetValidator {
+        /// The topic name.
+        topic: String,
+        /// The validator.
+        validator: Option<ValidatorHandle>,
+        /// Done.
+        reply: Reply<()>,
+    },
+    /// Gossip counters and queue state.
+    Stats {
+        /// The snapshot.
+        reply: Reply<GossipStats>,
     },
     /// List connected peers.
     Peers {

@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gossip::{
+    chunking::ChunkConfig, flood::FloodConfig, pacer::PacerConfig, reputation::ReputationConfig,
+};
+
 /// Whether this node answers Kademlia queries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -22,7 +26,8 @@ pub enum KadMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct GossipConfig {
-    /// Largest application payload accepted by `publish`, in bytes. Default 65,536 (64 KiB).
+    /// Largest gossip message, in bytes. Default 65,536 (64 KiB). Larger payloads are sent as
+    /// chunks of this size (see `chunks`).
     pub max_message_bytes: usize,
     /// Gossipsub heartbeat interval, in milliseconds. Default 700.
     pub heartbeat_interval_ms: u64,
@@ -35,6 +40,26 @@ pub struct GossipConfig {
     /// Subscribe to any topic a connected peer subscribes to (up to `max_topics`), so that this
     /// node forwards it: what a relay bridging pages and native peers needs. Default false.
     pub follow_peer_topics: bool,
+    /// Inbound flood control: per-author and global rate limits.
+    pub flood: FloodConfig,
+    /// Application reputation per peer, and bans.
+    pub reputation: ReputationConfig,
+    /// Payloads above `maxMessageBytes`: chunking and reassembly (`chunks.maxPayloadBytes` is the
+    /// largest payload `publish` accepts, default 16 MiB).
+    pub chunks: ChunkConfig,
+    /// The pace of outbound publishes.
+    pub pacer: PacerConfig,
+    /// A validator that has not answered after this many milliseconds counts as `ignore`.
+    /// Default 2,000.
+    pub validation_timeout_ms: u64,
+    /// Messages awaiting a validator at once; more are shed (ignored). Default 1,024.
+    pub max_pending_validations: usize,
+    /// Publishes queued per topic before `publish` rejects with `BACKPRESSURE`. Default 1,024.
+    pub publish_queue_per_topic: usize,
+    /// Bytes queued for publishing across all topics. Default 32 MiB.
+    pub publish_queue_bytes: usize,
+    /// Gossipsub peer scoring (see `gossip::scoring`). Default true.
+    pub peer_scoring: bool,
 }
 
 impl Default for GossipConfig {
@@ -46,6 +71,15 @@ impl Default for GossipConfig {
             max_topics: 64,
             max_remote_topics: 128,
             follow_peer_topics: false,
+            flood: FloodConfig::default(),
+            reputation: ReputationConfig::default(),
+            chunks: ChunkConfig::default(),
+            pacer: PacerConfig::default(),
+            validation_timeout_ms: 2_000,
+            max_pending_validations: 1024,
+            publish_queue_per_topic: 1024,
+            publish_queue_bytes: 32 << 20,
+            peer_scoring: true,
         }
     }
 }
@@ -174,14 +208,38 @@ impl NodeConfig {
     /// Check the values for ones that cannot work; returns a message naming the field.
     pub fn validate(&self) -> Result<(), String> {
         let g = &self.gossip;
-        if g.max_message_bytes == 0 || g.max_message_bytes > 16 * 1024 * 1024 {
-            return Err("gossip.maxMessageBytes must be between 1 and 16777216".into());
+        if g.max_message_bytes < 256 || g.max_message_bytes > 16 * 1024 * 1024 {
+            return Err("gossip.maxMessageBytes must be between 256 and 16777216".into());
         }
         if g.heartbeat_interval_ms < 50 || g.heartbeat_interval_ms > 60_000 {
             return Err("gossip.heartbeatIntervalMs must be between 50 and 60000".into());
         }
         if g.max_topics == 0 || g.max_remote_topics == 0 {
             return Err("gossip.maxTopics and gossip.maxRemoteTopics must be at least 1".into());
+        }
+        g.flood
+            .validate()
+            .map_err(|e| format!("gossip.flood: {e}"))?;
+        g.reputation
+            .validate()
+            .map_err(|e| format!("gossip.reputation: {e}"))?;
+        g.chunks
+            .validate()
+            .map_err(|e| format!("gossip.chunks: {e}"))?;
+        g.pacer.validate()?;
+        if g.validation_timeout_ms == 0 || g.validation_timeout_ms > 60_000 {
+            return Err("gossip.validationTimeoutMs must be between 1 and 60000".into());
+        }
+        if g.max_pending_validations == 0 || g.publish_queue_per_topic == 0 {
+            return Err(
+                "gossip.maxPendingValidations and gossip.publishQueuePerTopic must be at least 1"
+                    .into(),
+            );
+        }
+        if g.publish_queue_bytes < g.chunks.max_payload_bytes {
+            return Err(
+                "gossip.publishQueueBytes must be at least gossip.chunks.maxPayloadBytes".into(),
+            );
         }
         let l = &self.limits;
         if l.command_queue == 0 || l.event_queue == 0 {

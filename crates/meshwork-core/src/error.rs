@@ -38,6 +38,9 @@ pub enum ErrorCode {
     /// A protocol stream could not be opened or failed midway (peer unreachable, protocol not
     /// supported by the peer, reset).
     StreamFailed,
+    /// The outbound publish queue for the topic is full (or this publish was shed for
+    /// higher-priority ones): slow down or retry later.
+    Backpressure,
 }
 
 impl ErrorCode {
@@ -59,6 +62,7 @@ impl ErrorCode {
             ErrorCode::Panic => "PANIC",
             ErrorCode::InvalidPeerId => "INVALID_PEER_ID",
             ErrorCode::StreamFailed => "STREAM_FAILED",
+            ErrorCode::Backpressure => "BACKPRESSURE",
         }
     }
 }
@@ -94,17 +98,6 @@ impl CoreError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn display_leads_with_the_code() {
-        let e = CoreError::new(ErrorCode::PayloadTooLarge, "70000 > 65536");
-        assert_eq!(e.to_string(), "PAYLOAD_TOO_LARGE: 70000 > 65536");
-    }
-}
-
 /// An error and its sources as one line (`outer: inner: root`), skipping empty messages, which
 /// some transport errors have.
 pub fn describe_chain(error: &dyn std::error::Error) -> String {
@@ -121,5 +114,16 @@ pub fn describe_chain(error: &dyn std::error::Error) -> String {
         format!("{error:?}")
     } else {
         parts.join(": ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_leads_with_the_code() {
+        let e = CoreError::new(ErrorCode::PayloadTooLarge, "70000 > 65536");
+        assert_eq!(e.to_string(), "PAYLOAD_TOO_LARGE: 70000 > 65536");
     }
 }

@@ -65,6 +65,14 @@ pub enum Event {
         /// Whether this renews an earlier reservation.
         renewal: bool,
     },
+    /// A peer's reputation fell below the ban threshold: it is disconnected and refused until
+    /// the ban ends.
+    PeerBanned {
+        /// The peer.
+        peer_id: PeerId,
+        /// How long the ban lasts, in seconds.
+        secs: u64,
+    },
     /// Something failed without a caller to tell (a listener error, a failed background dial).
     Error {
         /// What failed.

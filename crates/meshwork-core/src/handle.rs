@@ -7,9 +7,12 @@ use futures::{
 };
 use libp2p::{Multiaddr, PeerId};
 
+use std::sync::Arc;
+
 use crate::{
-    command::Reply,
+    command::{Reply, ValidatorHandle},
     error::describe_chain,
+    gossip::{outbound::Priority, stats::GossipStats, validator::MessageValidator},
     perf::{self, PerfReport, PerfRequest, PERF_PROTOCOL},
     Command, CoreError, ErrorCode, Event, PeerInfo,
 };
@@ -105,15 +108,54 @@ impl NodeHandle {
             .await
     }
 
-    /// Publish; resolves with the message ID once handed to gossipsub.
+    /// Publish at normal priority; see [`Self::publish_with`].
     pub async fn publish(
         &self,
         topic: impl Into<String>,
         data: Vec<u8>,
     ) -> Result<String, CoreError> {
+        self.publish_with(topic, data, Priority::Normal).await
+    }
+
+    /// Publish a payload of up to `gossip.chunks.maxPayloadBytes` (chunked above
+    /// `gossip.maxMessageBytes`). Resolves with the message ID once handed to gossipsub, at the
+    /// pace the links take; rejects with `BACKPRESSURE` at once if the topic's queue is full, or
+    /// later if the publish is shed for higher-priority ones.
+    pub async fn publish_with(
+        &self,
+        topic: impl Into<String>,
+        data: Vec<u8>,
+        priority: Priority,
+    ) -> Result<String, CoreError> {
         let topic = topic.into();
-        self.call(|reply| Command::Publish { topic, data, reply })
-            .await
+        self.call(|reply| Command::Publish {
+            topic,
+            data,
+            priority,
+            reply,
+        })
+        .await
+    }
+
+    /// Install the validator of `topic` (replacing any), or remove it with `None`.
+    pub async fn set_validator(
+        &self,
+        topic: impl Into<String>,
+        validator: Option<Arc<dyn MessageValidator>>,
+    ) -> Result<(), CoreError> {
+        let topic = topic.into();
+        let validator = validator.map(ValidatorHandle);
+        self.call(|reply| Command::SetValidator {
+            topic,
+            validator,
+            reply,
+        })
+        .await
+    }
+
+    /// Gossip counters per topic and queue state.
+    pub async fn stats(&self) -> Result<GossipStats, CoreError> {
+        self.call(|reply| Command::Stats { reply }).await
     }
 
     /// The connected peers.

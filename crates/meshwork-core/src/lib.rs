@@ -7,6 +7,8 @@
 //! - [`event_loop::EventLoop`]: the one owner of the `Swarm`. It takes typed [`Command`]s from a
 //!   bounded channel and emits typed [`Event`]s on another.
 //! - [`NodeConfig`]: every knob with a documented default.
+//! - [`gossip`]: validation, flood control, reputation, chunking, backpressure and stats around
+//!   gossipsub.
 //! - [`perf`]: the libp2p perf protocol (stream throughput), client and server.
 //!
 //! No transport is chosen here and nothing here depends on the target: the edges (the browser
@@ -20,6 +22,7 @@ mod config;
 mod error;
 mod event;
 pub mod event_loop;
+pub mod gossip;
 mod handle;
 pub mod perf;
 mod transport_kind;

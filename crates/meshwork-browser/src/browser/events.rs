@@ -74,6 +74,11 @@ pub fn to_js(event: &Event) -> JsValue {
             ("relayPeerId", s(relay_peer_id)),
             ("renewal", JsValue::from_bool(*renewal)),
         ]),
+        Event::PeerBanned { peer_id, secs } => object(&[
+            ("type", s("peer:banned")),
+            ("peerId", s(peer_id)),
+            ("secs", JsValue::from_f64(*secs as f64)),
+        ]),
         Event::Error { error } => object(&[
             ("type", s("error")),
             ("code", s(error.code)),

@@ -7,3 +7,4 @@ mod js;
 mod node;
 mod panic_hook;
 mod swarm;
+mod validator;

@@ -10,7 +10,7 @@ use meshwork_core::{event_loop::EventLoop, CoreError, ErrorCode, EventReceiver, 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{bootstrap, events, js, panic_hook, swarm};
+use super::{bootstrap, events, js, panic_hook, swarm, validator::JsValidator};
 use crate::options::RawOptions;
 
 thread_local! {
@@ -23,6 +23,14 @@ pub struct WasmNode {
     id: u32,
     handle: NodeHandle,
     max_message_bytes: usize,
+    max_payload_bytes: usize,
+}
+
+/// `publish`'s options: `{ priority: 'high' | 'normal' | 'low' }`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct PublishOptions {
+    priority: meshwork_core::gossip::outbound::Priority,
 }
 
 fn reject(e: CoreError) -> JsValue {
@@ -86,6 +94,7 @@ impl WasmNode {
                 id,
                 handle,
                 max_message_bytes: options.node.gossip.max_message_bytes,
+                max_payload_bytes: options.node.gossip.chunks.max_payload_bytes,
             }
             .into())
         })
@@ -97,10 +106,16 @@ impl WasmNode {
         self.handle.local_peer_id().to_string()
     }
 
-    /// The largest payload `publish` accepts, in bytes.
+    /// The largest gossip message, in bytes (larger payloads travel as chunks of this size).
     #[wasm_bindgen(getter, js_name = maxMessageBytes)]
     pub fn max_message_bytes(&self) -> usize {
         self.max_message_bytes
+    }
+
+    /// The largest payload `publish` accepts, in bytes.
+    #[wasm_bindgen(getter, js_name = maxPayloadBytes)]
+    pub fn max_payload_bytes(&self) -> usize {
+        self.max_payload_bytes
     }
 
     /// Dial a multiaddr string; resolves with the remote peer ID.
@@ -132,16 +147,49 @@ impl WasmNode {
         })
     }
 
-    /// Publish a `Uint8Array`; resolves with the message ID.
-    pub fn publish(&self, topic: JsValue, data: JsValue) -> Promise {
+    /// Publish a `Uint8Array` (`options`: `{ priority }`); resolves with the message ID once
+    /// handed to gossipsub, rejects with `BACKPRESSURE` when the topic's queue is full.
+    pub fn publish(&self, topic: JsValue, data: JsValue, options: JsValue) -> Promise {
         let handle = self.handle.clone();
-        let max = self.max_message_bytes;
+        let max = self.max_payload_bytes;
         promise(async move {
             let topic = js::string_arg(&topic, "topic", ErrorCode::InvalidTopic)?;
             meshwork_core::validate::topic(&topic)?;
             let data = js::bytes_arg(&data, max)?;
-            Ok(JsValue::from_str(&handle.publish(topic, data).await?))
+            let options: PublishOptions = js::options_arg(options, "publish options")?;
+            let id = handle.publish_with(topic, data, options.priority).await?;
+            Ok(JsValue::from_str(&id))
         })
+    }
+
+    /// Install `validator` (a function, see the npm docs) for `topic`, or remove it with `null`.
+    #[wasm_bindgen(js_name = setValidator)]
+    pub fn set_validator(&self, topic: JsValue, validator: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let topic = js::string_arg(&topic, "topic", ErrorCode::InvalidTopic)?;
+            let validator: Option<
+                std::sync::Arc<dyn meshwork_core::gossip::validator::MessageValidator>,
+            > = if validator.is_null() || validator.is_undefined() {
+                None
+            } else {
+                let function: Function = validator.dyn_into().map_err(|_| {
+                    CoreError::new(
+                        ErrorCode::InvalidOptions,
+                        "validator must be a function or null",
+                    )
+                })?;
+                Some(std::sync::Arc::new(JsValidator::new(function)))
+            };
+            handle.set_validator(topic, validator).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Gossip counters per topic and queue state (see the npm docs).
+    pub fn stats(&self) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move { js::to_js(&handle.stats().await?) })
     }
 
     /// The connected peers: `[{ peerId, transport, address, connections, rttMs, agent }]`.

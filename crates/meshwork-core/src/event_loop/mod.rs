@@ -1,9 +1,16 @@
 //! The event loop: the one owner of the `Swarm`. It runs on any executor (wasm-bindgen-futures
-//! in a page, tokio natively): it only awaits futures and channels.
+//! in a page, tokio natively): it only awaits futures, channels and `futures-timer` timers.
+//!
+//! Gossip handling lives in two submodules: `gossip_in` (checks, validation, reassembly,
+//! reputation) and `gossip_out` (the publish queue and its paced drain).
+
+mod gossip_in;
+mod gossip_out;
 
 use std::collections::{HashMap, HashSet};
 
-use futures::{SinkExt, StreamExt};
+use futures::{future::BoxFuture, stream::FuturesUnordered, FutureExt, SinkExt, StreamExt};
+use futures_timer::Delay;
 use libp2p::{
     core::ConnectedPoint,
     gossipsub::{self, IdentTopic, TopicHash},
@@ -19,9 +26,16 @@ use crate::{
     channel,
     command::Reply,
     error::describe_chain,
+    gossip::{
+        chunking::Reassembler, flood::FloodControl, outbound::OutboundQueue, pacer::Pacer,
+        reputation::Reputation, scoring, stats::StatsBook, validator::MessageValidator,
+    },
     validate, Command, CoreError, ErrorCode, Event, EventReceiver, EventSender, NodeConfig,
     NodeHandle, PeerInfo, TransportKind,
 };
+
+/// How often the loop does its housekeeping (rate-limit state, bans, chunk expiry, pacing).
+const TICK: Duration = Duration::from_secs(1);
 
 /// One open connection, as the loop remembers it.
 struct Connection {
@@ -53,11 +67,32 @@ pub struct EventLoop {
     /// Topics subscribed only because peers are (relay bridging). Own and followed together are
     /// bounded by `gossip.max_topics`.
     followed_topics: HashSet<TopicHash>,
+    /// Inbound rate limits per author and in total.
+    flood: FloodControl,
+    /// Reputation per peer, and bans.
+    reputation: Reputation,
+    /// Peers blocked for a ban, unblocked when it ends. Bounded by `reputation.maxBans`.
+    blocked: HashSet<PeerId>,
+    /// Incomplete chunk sets, bounded by `gossip.chunks`.
+    reassembler: Reassembler,
+    /// The application's validators, one per topic (at most `gossip.max_topics`).
+    validators: HashMap<TopicHash, std::sync::Arc<dyn MessageValidator>>,
+    /// Validations in progress, at most `gossip.max_pending_validations`.
+    validations: FuturesUnordered<BoxFuture<'static, gossip_in::Validated>>,
+    /// Publishes waiting for the pacer, bounded by `gossip.publish_queue_*`.
+    outbound: OutboundQueue<gossip_out::PublishTag>,
+    pacer: Pacer,
+    /// Counters per topic, at most `gossip.max_topics` (+1 for the rest).
+    stats: StatsBook,
 }
 
 impl EventLoop {
     /// Wrap a swarm built by the edge. Returns the loop (to be spawned), a handle for callers and
     /// the receiver of its events.
+    ///
+    /// `config` must be the one the swarm's behaviour was built from, already validated (as
+    /// [`Behaviour::new`] does); should a value still be refused here, the loop falls back to the
+    /// default for that part and logs it.
     pub fn new(swarm: Swarm<Behaviour>, config: NodeConfig) -> (Self, NodeHandle, EventReceiver) {
         let (handle, commands, events, event_rx) = channel(
             config.limits.command_queue,
@@ -65,7 +100,21 @@ impl EventLoop {
             *swarm.local_peer_id(),
             swarm.behaviour().streams.new_control(),
         );
+        let g = &config.gossip;
+        let flood = FloodControl::new(&g.flood).unwrap_or_else(|e| {
+            tracing::error!("gossip.flood: {e}; using the defaults");
+            FloodControl::with_defaults()
+        });
         let event_loop = Self {
+            flood,
+            reputation: Reputation::new(g.reputation.clone()),
+            blocked: HashSet::new(),
+            reassembler: Reassembler::new(g.chunks.clone()),
+            validators: HashMap::new(),
+            validations: FuturesUnordered::new(),
+            outbound: OutboundQueue::new(g.publish_queue_per_topic, g.publish_queue_bytes),
+            pacer: Pacer::new(g.pacer.clone(), web_time::Instant::now()),
+            stats: StatsBook::new(g.max_topics),
             swarm,
             commands,
             events,
@@ -80,6 +129,8 @@ impl EventLoop {
 
     /// Run until a `Shutdown` command arrives or every handle is dropped.
     pub async fn run(mut self) {
+        let mut tick = Delay::new(TICK).fuse();
+        let mut drain_wake = futures::future::Fuse::terminated();
         loop {
             futures::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
@@ -94,14 +145,48 @@ impl EventLoop {
                         return;
                     }
                 },
+                done = self.validations.select_next_some() => self.on_validated(done).await,
+                _ = tick => {
+                    self.on_tick().await;
+                    tick = Delay::new(TICK).fuse();
+                }
+                _ = drain_wake => {}
+            }
+            if let Some(wait) = self.drain_outbound() {
+                drain_wake = Delay::new(wait).fuse();
             }
         }
+    }
+
+    /// Once a [`TICK`]: forget idle rate-limit state, end bans, expire chunk sets, adapt the pace.
+    async fn on_tick(&mut self) {
+        let now = web_time::Instant::now();
+        self.flood.housekeeping();
+        self.reputation.expire(now);
+        let expired = self.reassembler.expire(now);
+        if expired > 0 {
+            tracing::debug!(expired, "incomplete chunk sets expired");
+        }
+        let ended: Vec<PeerId> = self
+            .blocked
+            .iter()
+            .filter(|p| !self.reputation.is_banned(p, now))
+            .copied()
+            .collect();
+        for peer in ended {
+            self.blocked.remove(&peer);
+            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+        }
+        self.pacer.tick();
     }
 
     /// Fail everything still waiting, then let go of the swarm (closing all connections).
     fn finish(mut self, reply: Option<Reply<()>>) {
         for (_, waiting) in self.pending_dials.drain() {
             let _ = waiting.send(Err(CoreError::stopped()));
+        }
+        for queued in self.outbound.drain() {
+            let _ = queued.tag.reply.send(Err(CoreError::stopped()));
         }
         self.commands.close();
         drop(self.swarm);
@@ -138,8 +223,21 @@ impl EventLoop {
             Command::Unsubscribe { topic, reply } => {
                 let _ = reply.send(self.unsubscribe(&topic));
             }
-            Command::Publish { topic, data, reply } => {
-                let _ = reply.send(self.publish(&topic, data));
+            Command::Publish {
+                topic,
+                data,
+                priority,
+                reply,
+            } => self.enqueue_publish(topic, data, priority, reply),
+            Command::SetValidator {
+                topic,
+                validator,
+                reply,
+            } => {
+                let _ = reply.send(self.set_validator(&topic, validator.map(|v| v.0)));
+            }
+            Command::Stats { reply } => {
+                let _ = reply.send(Ok(self.gossip_stats()));
             }
             Command::Peers { reply } => {
                 let _ = reply.send(Ok(self.peer_list()));
@@ -220,6 +318,7 @@ impl EventLoop {
             .map_err(|e| {
                 CoreError::new(ErrorCode::LimitReached, format!("cannot subscribe: {e}"))
             })?;
+        self.score_topic(&t);
         self.own_topics.insert(hash);
         Ok(true)
     }
@@ -236,29 +335,9 @@ impl EventLoop {
             self.followed_topics.insert(hash);
         } else {
             self.swarm.behaviour_mut().gossipsub.unsubscribe(&t);
+            self.forget_topic(&t);
         }
         Ok(true)
-    }
-
-    fn publish(&mut self, topic: &str, data: Vec<u8>) -> Result<String, CoreError> {
-        validate::topic(topic)?;
-        validate::payload(data.len(), self.config.gossip.max_message_bytes)?;
-        let id = self
-            .swarm
-            .behaviour_mut()
-            .gossipsub
-            .publish(IdentTopic::new(topic), data)
-            .map_err(|e| match e {
-                gossipsub::PublishError::NoPeersSubscribedToTopic => CoreError::new(
-                    ErrorCode::NoPeers,
-                    format!("no connected peer subscribes to {topic:?}"),
-                ),
-                gossipsub::PublishError::MessageTooLarge => {
-                    CoreError::new(ErrorCode::PayloadTooLarge, "message too large once encoded")
-                }
-                other => CoreError::new(ErrorCode::PublishFailed, other.to_string()),
-            })?;
-        Ok(id.to_string())
     }
 
     fn topic_has_peers(&self, hash: &TopicHash) -> bool {
@@ -286,6 +365,7 @@ impl EventLoop {
             .subscribe(&topic)
             .is_ok()
         {
+            self.score_topic(&topic);
             self.followed_topics.insert(hash);
         }
     }
@@ -300,11 +380,27 @@ impl EventLoop {
             .collect();
         for hash in abandoned {
             self.followed_topics.remove(&hash);
-            self.swarm
-                .behaviour_mut()
-                .gossipsub
-                .unsubscribe(&IdentTopic::new(hash.as_str()));
+            let topic = IdentTopic::new(hash.as_str());
+            self.swarm.behaviour_mut().gossipsub.unsubscribe(&topic);
+            self.forget_topic(&topic);
         }
+    }
+
+    /// Score parameters for a topic this node now carries.
+    fn score_topic(&mut self, topic: &IdentTopic) {
+        if self.config.gossip.peer_scoring {
+            let gossipsub = &mut self.swarm.behaviour_mut().gossipsub;
+            if let Err(e) = gossipsub.set_topic_params(topic.clone(), scoring::topic_score_params())
+            {
+                tracing::warn!(%topic, "cannot set topic score parameters: {e}");
+            }
+        }
+    }
+
+    /// Drop what the node kept for a topic it no longer carries.
+    fn forget_topic(&mut self, topic: &IdentTopic) {
+        self.validators.remove(&topic.hash());
+        self.stats.forget(topic.hash().as_str());
     }
 
     fn peer_list(&self) -> Vec<PeerInfo> {
@@ -487,14 +583,15 @@ impl EventLoop {
                 message_id,
                 message,
             } => {
-                self.emit(Event::Message {
-                    topic: message.topic.into_string(),
-                    source: message.source,
-                    propagation_source,
-                    id: message_id.to_string(),
-                    data: message.data,
-                })
-                .await;
+                self.on_gossip_message(propagation_source, message_id, message)
+                    .await;
+            }
+            gossipsub::Event::SlowPeer {
+                peer_id,
+                failed_messages,
+            } => {
+                tracing::debug!(%peer_id, ?failed_messages, "gossipsub dropped messages to a slow peer");
+                self.pacer.on_loss();
             }
             gossipsub::Event::Subscribed { peer_id, topic } => {
                 self.follow(topic.clone());

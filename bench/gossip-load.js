@@ -1,0 +1,153 @@
+// Gossip under load (issue 5): lossless throughput of 1 KiB messages page → relay → page and
+// page → relay → native (messages/s, every message checked), CPU milliseconds per message in the
+// publishing page (Chromium's TaskDuration), and one-way latency page → relay → page p50/p99
+// with and without a native peer flooding the topic at 10,000 messages/s.
+//
+// Flood limits are raised on the honest nodes so that one honest publisher is not throttled
+// (the defaults, 10/s per author, are for untrusted crowds); the relay keeps a per-author limit
+// of 1,000/s, far below the flooder's rate.
+import { writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startRelay } from '../playwright/lib/relay.js'
+import { startPeer } from '../playwright/lib/peer.js'
+import { openNodePage } from '../playwright/lib/browser.js'
+
+const MESSAGES = Number(process.env.BENCH_LOAD_MESSAGES ?? 5000)
+const LATENCY_MESSAGES = Number(process.env.BENCH_LOAD_LATENCY_MESSAGES ?? 200)
+const honestFlood = { perPeerMessagesPerSec: 100000, perPeerBurst: 100000, globalMessagesPerSec: 200000, globalBurst: 200000, perPeerBytesPerSec: 1 << 30, perPeerBytesBurst: 1 << 30 }
+const nodeOptions = { gossip: { flood: honestFlood } }
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]
+}
+
+async function relayForLoad () {
+  const dir = mkdtempSync(join(tmpdir(), 'mw-load-'))
+  const config = join(dir, 'relay.toml')
+  const flood = { perPeerMessagesPerSec: 1000, perPeerBurst: 2000, globalMessagesPerSec: 200000, globalBurst: 200000, perPeerBytesPerSec: 1 << 30, perPeerBytesBurst: 1 << 30 }
+  writeFileSync(config, `[node.gossip.flood]\n${Object.entries(flood).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
+  return startRelay(['--config', config])
+}
+
+async function cpuTaskSeconds (page) {
+  const cdp = page.cdp ??= await page.context.newCDPSession(page.page)
+  await cdp.send('Performance.enable')
+  const { metrics } = await cdp.send('Performance.getMetrics')
+  return metrics.find((m) => m.name === 'TaskDuration').value
+}
+
+/** Publish MESSAGES × 1 KiB from `sender` (awaiting each: the paced, lossless way). */
+async function publishAll (sender, topic) {
+  return sender.page.evaluate(async ({ topic, n }) => {
+    const data = new Uint8Array(1024)
+    const t0 = performance.now()
+    for (let i = 0; i < n; i++) {
+      new DataView(data.buffer).setUint32(0, i)
+      await window.mw.node.publish(topic, data)
+    }
+    return performance.now() - t0
+  }, { topic, n: MESSAGES })
+}
+
+async function pageToPage (browser, relay) {
+  const topic = 'load-p2p'
+  const a = await openNodePage(browser, relay, { relayHttp: relay.http, node: nodeOptions })
+  const b = await openNodePage(browser, relay, { relayHttp: relay.http, node: nodeOptions })
+  try {
+    await b.call(`(n) => { window.mw.count = 0; n.addEventListener('message', (e) => { if (e.detail.topic === '${topic}' && e.detail.data.length === 1024) { window.mw.count++; window.mw.lastAt = performance.timeOrigin + performance.now() } }); return n.subscribe('${topic}') }`)
+    await a.call(`(n) => n.subscribe('${topic}')`)
+    await a.publishWhenReady(topic, 'warm-up')
+    await b.waitForEvent("e.type === 'message' && e.data === 'warm-up'")
+    const cpu0 = await cpuTaskSeconds(a)
+    const wallStart = Date.now()
+    await publishAll(a, topic)
+    await b.page.waitForFunction((n) => window.mw.count >= n, MESSAGES, { timeout: 120000, polling: 50 })
+    const lastAt = await b.page.evaluate(() => window.mw.lastAt)
+    const cpu1 = await cpuTaskSeconds(a)
+    const received = await b.page.evaluate(() => window.mw.count)
+    return { rate: MESSAGES / ((lastAt - wallStart) / 1000), cpuMs: ((cpu1 - cpu0) * 1000) / MESSAGES, received }
+  } finally {
+    await a.close()
+    await b.close()
+  }
+}
+
+async function pageToNative (browser, relay) {
+  const topic = 'load-p2n'
+  const peer = await startPeer({ dial: [relay.tcp], topics: [topic], config: nodeOptions })
+  const a = await openNodePage(browser, relay, { relayHttp: relay.http, node: nodeOptions })
+  try {
+    await a.call(`(n) => n.subscribe('${topic}')`)
+    await a.publishWhenReady(topic, 'warm-up')
+    await peer.waitForMessage('warm-up')
+    const from = peer.proc.lines.length
+    const wallStart = Date.now()
+    await publishAll(a, topic)
+    const lines = []
+    const deadline = Date.now() + 120000
+    for (let i = from; lines.length < MESSAGES && Date.now() < deadline;) {
+      for (; i < peer.proc.lines.length; i++) {
+        const l = peer.proc.lines[i]
+        if (l.event === 'message' && l.bytes === 1024) lines.push(l)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const end = Math.max(...lines.map((l) => l.receivedAtMs))
+    return { rate: MESSAGES / ((end - wallStart) / 1000), received: lines.length }
+  } finally {
+    await a.close()
+    await peer.stop()
+  }
+}
+
+async function latency (browser, relay, withFlooder) {
+  const topic = withFlooder ? 'lat-flood' : 'lat-quiet'
+  const a = await openNodePage(browser, relay, { relayHttp: relay.http, node: nodeOptions })
+  const b = await openNodePage(browser, relay, { relayHttp: relay.http, node: nodeOptions })
+  const flooder = withFlooder ? await startPeer({ dial: [relay.tcp], topics: [topic] }) : null
+  try {
+    await b.call(`(n) => n.subscribe('${topic}')`)
+    await a.call(`(n) => n.subscribe('${topic}')`)
+    await a.publishWhenReady(topic, 'warm-up')
+    await b.waitForEvent("e.type === 'message' && e.data === 'warm-up'")
+    const flood = flooder?.command({ cmd: 'flood', topic, count: 100000, ratePerSec: 10000 }, 120000)
+    await a.page.evaluate(async ({ topic, n }) => {
+      for (let i = 0; i < n; i++) {
+        await window.mw.node.publish(topic, new TextEncoder().encode(`lat ${i} ${Date.now()}`))
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    }, { topic, n: LATENCY_MESSAGES })
+    await b.waitForEvent(`e.type === 'message' && e.data.startsWith('lat ${LATENCY_MESSAGES - 1} ')`, 30000)
+    const got = (await b.events()).filter((e) => e.type === 'message' && e.data.startsWith('lat '))
+    const delays = got.map((e) => e.at - Number(e.data.split(' ')[2]))
+    if (flooder) flooder.proc.child.kill('SIGTERM')
+    void flood
+    return { p50: quantile(delays, 0.5), p99: quantile(delays, 0.99), received: got.length }
+  } finally {
+    await a.close()
+    await b.close()
+    await flooder?.stop().catch(() => {})
+  }
+}
+
+/** Table rows for the benchmark. */
+export async function gossipLoadRows (browser) {
+  const relay = await relayForLoad()
+  const rows = []
+  try {
+    const p2p = await pageToPage(browser, relay)
+    rows.push([`lossless gossip throughput, 1 KiB, page → relay → page (${p2p.received}/${MESSAGES} received)`, `${p2p.rate.toFixed(0)} msg/s`])
+    rows.push(['CPU per published message in the page (Chromium TaskDuration)', `${p2p.cpuMs.toFixed(3)} ms`])
+    const p2n = await pageToNative(browser, relay)
+    rows.push([`lossless gossip throughput, 1 KiB, page → relay → native (${p2n.received}/${MESSAGES} received)`, `${p2n.rate.toFixed(0)} msg/s`])
+    const quiet = await latency(browser, relay, false)
+    rows.push([`gossip latency page → relay → page, no flooder (p50 / p99 of ${quiet.received})`, `${quiet.p50.toFixed(1)} ms / ${quiet.p99.toFixed(1)} ms`])
+    const noisy = await latency(browser, relay, true)
+    rows.push([`gossip latency page → relay → page, native flooder at 10,000 msg/s (p50 / p99 of ${noisy.received})`, `${noisy.p50.toFixed(1)} ms / ${noisy.p99.toFixed(1)} ms`])
+  } finally {
+    await relay.stop()
+  }
+  return rows
+}
