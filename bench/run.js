@@ -8,7 +8,7 @@
 // stream throughput page ↔ relay per transport and over raw WebTransport (bench/throughput.js);
 // gossip under load (bench/gossip-load.js).
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync, appendFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, appendFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -19,6 +19,10 @@ import { repoRoot } from '../playwright/lib/paths.js'
 import { throughputRows } from './throughput.js'
 import { gossipLoadRows } from './gossip-load.js'
 
+// The latency runs send 200 messages/s from one author: above the default per-author flood limit
+// (10/s, for untrusted crowds), so every node here allows more.
+const FLOOD = { perPeerMessagesPerSec: 100000, perPeerBurst: 100000, globalMessagesPerSec: 200000, globalBurst: 200000 }
+const NODE = { gossip: { flood: FLOOD } }
 const RUNS = Number(process.env.BENCH_RUNS ?? 7)
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300)
 const TRANSPORTS = ['webtransport', 'webrtc-direct', 'websocket']
@@ -70,8 +74,8 @@ async function pageLoadToConnected (browser, relay, transport) {
 
 async function latency (browser, relay, transport) {
   const topic = `bench-${transport}`
-  const peer = await startPeer({ dial: [relay.tcp], topics: [topic] })
-  const page = await openNodePage(browser, relay, { relayHttp: relay.http, transports: [transport] })
+  const peer = await startPeer({ dial: [relay.tcp], topics: [topic], config: NODE })
+  const page = await openNodePage(browser, relay, { relayHttp: relay.http, transports: [transport], node: NODE })
   try {
     await page.call('(n, t) => n.subscribe(t)', topic)
     await page.publishWhenReady(topic, 'warm-up')
@@ -127,8 +131,10 @@ async function relayRssWithTwoPages (browser, relay) {
   return { idle, withTwo }
 }
 
-// --perf: the relay serves /perf/1.0.0 for the throughput figures.
-const relay = await startRelay(['--perf'])
+// The relay serves /perf/1.0.0 for the throughput figures and allows the latency runs' rate.
+const relayConfig = join(mkdtempSync(join(tmpdir(), 'mw-bench-')), 'relay.toml')
+writeFileSync(relayConfig, `[perf]\nserve = true\n\n[node.gossip.flood]\n${Object.entries(FLOOD).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
+const relay = await startRelay(['--config', relayConfig])
 const browser = await launchBrowser()
 // BENCH_ONLY=size,load,latency,rss,throughput,gossipload picks sections (default: all).
 const only = process.env.BENCH_ONLY?.split(',')

@@ -1,21 +1,14 @@
 // Gossip under load, end to end: a JS validator, 10 MiB payloads page ↔ native, BACKPRESSURE in
 // a page, and a flooding native peer that is throttled and banned while two pages and a native
 // peer still get every honest message.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startRelay } from '../lib/relay.js'
+import { useRelayAndBrowser } from '../lib/suite.js'
 import { startPeer } from '../lib/peer.js'
-import { launchBrowser, openNodePage } from '../lib/browser.js'
+import { openNodePage } from '../lib/browser.js'
 
 let relay, browser
-before(async () => {
-  relay = await startRelay()
-  browser = await launchBrowser()
-})
-after(async () => {
-  await browser?.close()
-  await relay?.stop()
-})
+useRelayAndBrowser((s) => ({ relay, browser } = s))
 
 test('a JS validator (sync and async) decides what the page receives', async () => {
   const peer = await startPeer({ dial: [relay.tcp], topics: ['validated'] })

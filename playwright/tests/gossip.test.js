@@ -1,23 +1,16 @@
 // Gossip both ways between a page and native peers on TCP and on QUIC, through the real relay,
 // for each browser transport. Also checks the first message each way arrives within 2 s of the
 // page being connected (the WebRTC-direct "10-second stall" would break that).
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startRelay } from '../lib/relay.js'
+import { useRelayAndBrowser } from '../lib/suite.js'
 import { startPeer } from '../lib/peer.js'
-import { launchBrowser, openNodePage } from '../lib/browser.js'
+import { openNodePage } from '../lib/browser.js'
 
 const FIRST_MESSAGE_DEADLINE_MS = 2000
 
 let relay, browser
-before(async () => {
-  relay = await startRelay()
-  browser = await launchBrowser()
-})
-after(async () => {
-  await browser?.close()
-  await relay?.stop()
-})
+useRelayAndBrowser((s) => ({ relay, browser } = s))
 
 for (const transport of ['websocket', 'webrtc-direct', 'webtransport']) {
   describe(`page over ${transport}`, () => {
