@@ -103,6 +103,10 @@ export interface PeerInfo {
   connections: number
   rttMs: number | null
   agent: string | null
+  /** gossipsub peer score (null with peer scoring off). */
+  gossipScore: number | null
+  /** Application reputation: up for valid messages, down for rejected or rate-limited ones. */
+  reputation: number
 }
 
 /** detail of `message`. */

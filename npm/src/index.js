@@ -101,7 +101,7 @@ export class MeshworkNode extends EventTarget {
   /** @returns {Promise<object>} gossip counters per topic and queue state */
   stats () { return this.#call(n => n.stats()) }
 
-  /** @returns {Promise<Array<{peerId: string, transport: string, address: string, connections: number, rttMs: number|null, agent: string|null}>>} */
+  /** @returns {Promise<Array<{peerId: string, transport: string, address: string, connections: number, rttMs: number|null, agent: string|null, gossipScore: number|null, reputation: number}>>} */
   peers () { return this.#call(n => n.peers()) }
 
   /** @returns {Promise<string[]>} this node's listen addresses (relay circuit addresses once reserved) */

@@ -96,4 +96,8 @@ pub struct PeerInfo {
     pub rtt_ms: Option<f64>,
     /// The agent the peer announced through identify, if known yet.
     pub agent: Option<String>,
+    /// Its gossipsub peer score (`None` with `gossip.peerScoring` off).
+    pub gossip_score: Option<f64>,
+    /// Its application reputation (see `gossip::reputation`; 0 for a peer with no record).
+    pub reputation: f64,
 }

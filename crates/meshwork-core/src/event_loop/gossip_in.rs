@@ -143,12 +143,12 @@ impl EventLoop {
     /// Hand `pending` to its topic's validator, or accept it if there is none.
     async fn validate(&mut self, pending: Pending) {
         let Some(validator) = self.validators.get(&pending.topic).cloned() else {
-            self.conclude(pending, Acceptance::Accept, false).await;
+            self.conclude(pending, Acceptance::Accept).await;
             return;
         };
         if self.validations.len() >= self.config.gossip.max_pending_validations {
             self.stats.topic(pending.topic.as_str()).shed += 1;
-            self.conclude(pending, Acceptance::Ignore, false).await;
+            self.conclude(pending, Acceptance::Ignore).await;
             return;
         }
         let message = InboundMessage {
@@ -186,13 +186,12 @@ impl EventLoop {
                 .topic(done.pending.topic.as_str())
                 .validation_timeouts += 1;
         }
-        self.conclude(done.pending, done.acceptance, done.timed_out)
-            .await;
+        self.conclude(done.pending, done.acceptance).await;
     }
 
     /// Act on a verdict: report it to gossipsub, count it, move the author's reputation, and
     /// deliver accepted messages.
-    async fn conclude(&mut self, pending: Pending, acceptance: Acceptance, _timed_out: bool) {
+    async fn conclude(&mut self, pending: Pending, acceptance: Acceptance) {
         let now = Instant::now();
         let direct = pending.author == Some(pending.propagation_source);
         if let Some(id) = &pending.gossip_id {

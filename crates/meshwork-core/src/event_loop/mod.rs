@@ -404,6 +404,7 @@ impl EventLoop {
     }
 
     fn peer_list(&self) -> Vec<PeerInfo> {
+        let now = web_time::Instant::now();
         self.peers
             .iter()
             .filter_map(|(peer, state)| {
@@ -415,6 +416,8 @@ impl EventLoop {
                     connections: state.connections.len(),
                     rtt_ms: state.rtt.map(|d| d.as_secs_f64() * 1000.0),
                     agent: state.agent.clone(),
+                    gossip_score: self.swarm.behaviour().gossipsub.peer_score(peer),
+                    reputation: self.reputation.score(peer, now),
                 })
             })
             .collect()
