@@ -42,25 +42,55 @@ test('a JS validator (sync and async) decides what the page receives', async () 
 /** SHA-256 hex of `len` bytes of the pattern meshwork-peer generates (i % 251). */
 const patternSource = '(len) => { const a = new Uint8Array(len); for (let i = 0; i < len; i++) a[i] = i % 251; return a }'
 
-test('a 10 MiB payload goes native → page and page → native intact', async () => {
+/** What each side knows, for a failure message. */
+async function gossipState (page, peer) {
+  const relayStats = await (await fetch(`${relay.http}/api/stats`)).json().catch((e) => String(e))
+  const pageStats = await page.call('(n) => n.stats()').catch((e) => String(e))
+  return JSON.stringify({ relay: relayStats, page: pageStats, peerStderr: peer.proc.stderr.slice(-10) })
+}
+
+test('a 10 MiB payload goes native → page intact', async () => {
   const size = 10 * 1024 * 1024
-  const peer = await startPeer({ dial: [relay.tcp], topics: ['big'] })
+  const peer = await startPeer({ dial: [relay.tcp], topics: ['big-n2p'] })
   const page = await openNodePage(browser, relay, { relayHttp: relay.http })
   try {
-    await page.call("(n) => n.subscribe('big')")
-    await page.publishWhenReady('big', 'page is ready')
-    await peer.waitForMessage('page is ready')
-    const sent = await peer.command({ cmd: 'publish', topic: 'big', bytes: size })
+    await page.call("(n) => n.subscribe('big-n2p')")
+    // Wait until the relay forwards native → page (the page is in its mesh): gossip has no
+    // replay, and a set sent before that would reach the page only through IHAVE/IWANT, which
+    // gossipsub caps at a few messages per heartbeat.
+    let meshed = false
+    for (let i = 0; i < 100 && !meshed; i++) {
+      await peer.publish('big-n2p', `warm-up ${i}`)
+      meshed = await page.waitForEvent("e.type === 'message' && e.data.startsWith('warm-up')", 100).then(() => true, () => false)
+    }
+    assert.ok(meshed, 'native → page works before the large payload')
+    const sent = await peer.command({ cmd: 'publish', topic: 'big-n2p', bytes: size }, 60000)
+      .catch(async (e) => { throw new Error(`${e.message}; ${await gossipState(page, peer)}`) })
     assert.equal(sent.event, 'published', JSON.stringify(sent))
     const got = await page.waitForEvent(`e.type === 'message' && e.bytes === ${size} && e.sha256`, 60000)
+      .catch(async (e) => { throw new Error(`${e.message}; ${await gossipState(page, peer)}`) })
     assert.equal(got.sha256, sent.sha256)
+  } finally {
+    await page.close()
+    await peer.stop()
+  }
+})
 
+test('a 10 MiB payload goes page → native intact', async () => {
+  const size = 10 * 1024 * 1024
+  const peer = await startPeer({ dial: [relay.tcp], topics: ['big-p2n'] })
+  const page = await openNodePage(browser, relay, { relayHttp: relay.http })
+  try {
+    await page.call("(n) => n.subscribe('big-p2n')")
+    await page.publishWhenReady('big-p2n', 'page is ready')
+    await peer.waitForMessage('page is ready')
     const from = peer.proc.lines.length
     await page.page.evaluate(async ({ size, patternSource }) => {
       const data = new Function(`return (${patternSource})`)()(size)
-      await window.mw.node.publish('big', data)
+      await window.mw.node.publish('big-p2n', data)
     }, { size, patternSource })
     const line = await peer.proc.waitFor((l) => l.event === 'message' && l.bytes === size, 60000, from)
+      .catch(async (e) => { throw new Error(`${e.message}; ${await gossipState(page, peer)}`) })
     const expected = await page.page.evaluate(async ({ size, patternSource }) => {
       const data = new Function(`return (${patternSource})`)()(size)
       const digest = await crypto.subtle.digest('SHA-256', data)
@@ -111,6 +141,18 @@ test('a native flooder at 10,000 msg/s is throttled and banned; honest pages and
     await b.publishWhenReady(topic, 'b ready')
     await honestNative.waitForMessage('a ready')
     await honestNative.waitForMessage('b ready')
+    // Every honest node hears every other before the flood (the relay's mesh is formed).
+    for (let i = 0; i < 100; i++) {
+      await honestNative.publish(topic, `native warm-up ${i}`)
+      await a.call('(n, a) => n.publish(a.topic, new TextEncoder().encode(a.text))', { topic, text: `a warm-up ${i}` })
+      await b.call('(n, a) => n.publish(a.topic, new TextEncoder().encode(a.text))', { topic, text: `b warm-up ${i}` })
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const heard = async (p, tags) => {
+        const got = (await p.events()).filter((e) => e.type === 'message').map((e) => e.data)
+        return tags.every((t) => got.some((d) => d.startsWith(`${t} warm-up`)))
+      }
+      if (await heard(a, ['native', 'b']) && await heard(b, ['native', 'a'])) break
+    }
     const flood = flooder.command({ cmd: 'flood', topic, count: 20000, ratePerSec: 10000 }, 60000)
     const N = 10
     const pageSends = (p, tag) => p.page.evaluate(async ({ topic, tag, N }) => {
