@@ -141,7 +141,7 @@ impl EventLoop {
     }
 
     /// Hand `pending` to its topic's validator, or accept it if there is none.
-    async fn validate(&mut self, pending: Pending) {
+    async fn validate(&mut self, mut pending: Pending) {
         let Some(validator) = self.validators.get(&pending.topic).cloned() else {
             self.conclude(pending, Acceptance::Accept).await;
             return;
@@ -151,13 +151,15 @@ impl EventLoop {
             self.conclude(pending, Acceptance::Ignore).await;
             return;
         }
+        // The payload (up to 16 MiB) is lent to the validator, not copied.
         let message = InboundMessage {
             topic: pending.topic.as_str().to_owned(),
             author: pending.author,
             propagation_source: pending.propagation_source,
-            data: pending.data.clone(),
+            data: std::mem::take(&mut pending.data),
         };
         let verdict = validator.validate(&message);
+        pending.data = message.data;
         let deadline = Delay::new(Duration::from_millis(
             self.config.gossip.validation_timeout_ms,
         ));
