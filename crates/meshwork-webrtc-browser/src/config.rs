@@ -37,6 +37,18 @@ pub struct Limits {
     ///
     /// Unit: milliseconds. Default: 10 000. Minimum: 1.
     pub handshake_timeout_ms: u32,
+    /// `RTCPeerConnection`s of this page open at the same time, over both transports of this
+    /// crate. Dials and inbound browser-to-browser connections beyond it fail with
+    /// [`crate::Error::PeerConnectionLimit`].
+    ///
+    /// Unit: peer connections. Default: 64. Minimum: 1.
+    pub max_live_peer_connections: usize,
+    /// `RTCPeerConnection`s this page may create over its lifetime. Chrome refuses more than 500
+    /// per page, and then WebRTC is gone until reload; stopping short of it keeps the failure
+    /// ours and clear.
+    ///
+    /// Unit: peer connections. Default: 450. Minimum: 1.
+    pub max_total_peer_connections: usize,
 }
 
 impl Limits {
@@ -50,6 +62,10 @@ impl Limits {
     pub const DEFAULT_STREAM_SEND_BUFFER_BYTES: usize = 128 * 1024;
     /// Default of [`Limits::handshake_timeout_ms`].
     pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u32 = 10_000;
+    /// Default of [`Limits::max_live_peer_connections`].
+    pub const DEFAULT_MAX_LIVE_PEER_CONNECTIONS: usize = 64;
+    /// Default of [`Limits::max_total_peer_connections`].
+    pub const DEFAULT_MAX_TOTAL_PEER_CONNECTIONS: usize = 450;
 
     /// The same limits with every field raised to its documented minimum.
     pub(crate) fn normalized(self) -> Self {
@@ -59,6 +75,8 @@ impl Limits {
             stream_receive_buffer_bytes: self.stream_receive_buffer_bytes.max(MAX_MSG_LEN),
             stream_send_buffer_bytes: self.stream_send_buffer_bytes.max(MAX_MSG_LEN),
             handshake_timeout_ms: self.handshake_timeout_ms.max(1),
+            max_live_peer_connections: self.max_live_peer_connections.max(1),
+            max_total_peer_connections: self.max_total_peer_connections.max(1),
         }
     }
 
@@ -76,15 +94,63 @@ impl Default for Limits {
             stream_receive_buffer_bytes: Self::DEFAULT_STREAM_RECEIVE_BUFFER_BYTES,
             stream_send_buffer_bytes: Self::DEFAULT_STREAM_SEND_BUFFER_BYTES,
             handshake_timeout_ms: Self::DEFAULT_HANDSHAKE_TIMEOUT_MS,
+            max_live_peer_connections: Self::DEFAULT_MAX_LIVE_PEER_CONNECTIONS,
+            max_total_peer_connections: Self::DEFAULT_MAX_TOTAL_PEER_CONNECTIONS,
         }
     }
 }
 
-/// Configuration of the WebRTC-direct transport: the local identity plus its [`Limits`].
+/// One ICE server (`RTCIceServer`), for browser-to-browser connections across NATs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IceServer {
+    /// `stun:`, `stuns:`, `turn:` or `turns:` URLs.
+    pub urls: Vec<String>,
+    /// TURN user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+impl IceServer {
+    /// Checks the URL schemes, so that a typo fails when the node starts rather than silently
+    /// at the first dial.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.urls.is_empty() {
+            return Err("an ICE server needs at least one URL".to_owned());
+        }
+        for url in &self.urls {
+            let scheme = url.split(':').next().unwrap_or_default();
+            if !matches!(scheme, "stun" | "stuns" | "turn" | "turns") || url.len() <= scheme.len() + 1 {
+                return Err(format!("ICE server URL {url:?} must start with stun:, stuns:, turn: or turns:"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which ICE candidates a browser-to-browser connection may use (`iceTransportPolicy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IceTransportPolicy {
+    /// Every candidate (host, server-reflexive, relayed).
+    #[default]
+    All,
+    /// TURN-relayed candidates only.
+    Relay,
+}
+
+/// Configuration of the transports: the local identity, [`Limits`], and the ICE servers for
+/// browser-to-browser connections (none by default: nothing outside is contacted unless an
+/// application configures it).
 #[derive(Debug, Clone)]
 pub struct Config {
     keypair: Keypair,
     limits: Limits,
+    ice_servers: Vec<IceServer>,
+    ice_transport_policy: IceTransportPolicy,
 }
 
 impl Config {
@@ -93,7 +159,31 @@ impl Config {
         Self {
             keypair: keypair.clone(),
             limits: Limits::default(),
+            ice_servers: Vec::new(),
+            ice_transport_policy: IceTransportPolicy::All,
         }
+    }
+
+    /// Sets the ICE servers of browser-to-browser connections (WebRTC-direct needs none).
+    pub fn with_ice_servers(mut self, servers: Vec<IceServer>) -> Self {
+        self.ice_servers = servers;
+        self
+    }
+
+    /// Sets the ICE transport policy of browser-to-browser connections.
+    pub fn with_ice_transport_policy(mut self, policy: IceTransportPolicy) -> Self {
+        self.ice_transport_policy = policy;
+        self
+    }
+
+    /// The ICE servers of browser-to-browser connections.
+    pub fn ice_servers(&self) -> &[IceServer] {
+        &self.ice_servers
+    }
+
+    /// The ICE transport policy of browser-to-browser connections.
+    pub fn ice_transport_policy(&self) -> IceTransportPolicy {
+        self.ice_transport_policy
     }
 
     /// Replaces all limits at once.
@@ -155,6 +245,8 @@ mod tests {
         assert_eq!(limits.stream_receive_buffer_bytes, 256 * 1024);
         assert_eq!(limits.stream_send_buffer_bytes, 128 * 1024);
         assert_eq!(limits.handshake_timeout(), Duration::from_secs(10));
+        assert_eq!(limits.max_live_peer_connections, 64);
+        assert_eq!(limits.max_total_peer_connections, 450);
         assert_eq!(limits.normalized(), limits);
     }
 
@@ -166,8 +258,12 @@ mod tests {
             stream_receive_buffer_bytes: 10,
             stream_send_buffer_bytes: 0,
             handshake_timeout_ms: 0,
+            max_live_peer_connections: 0,
+            max_total_peer_connections: 0,
         }
         .normalized();
+        assert_eq!(limits.max_live_peer_connections, 1);
+        assert_eq!(limits.max_total_peer_connections, 1);
         assert_eq!(limits.max_pending_inbound_streams, 1);
         assert_eq!(limits.max_open_streams, 1);
         assert_eq!(limits.stream_receive_buffer_bytes, MAX_MSG_LEN);
@@ -190,6 +286,20 @@ mod tests {
         assert_eq!(config.limits().stream_send_buffer_bytes, 60_000);
         assert_eq!(config.limits().handshake_timeout_ms, u32::MAX);
         assert_eq!(config.keypair().public(), keypair.public());
+    }
+
+    #[test]
+    fn ice_server_urls_are_checked() {
+        let server = |urls: &[&str]| IceServer {
+            urls: urls.iter().map(|u| (*u).to_owned()).collect(),
+            username: None,
+            credential: None,
+        };
+        assert!(server(&["stun:stun.example.org:3478"]).validate().is_ok());
+        assert!(server(&["turns:turn.example.org", "stun:x"]).validate().is_ok());
+        assert!(server(&[]).validate().is_err());
+        assert!(server(&["http://example.org"]).validate().is_err());
+        assert!(server(&["stun:"]).validate().is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use libp2p::PeerId;
 
-use crate::sdp::SdpError;
+use crate::{sdp::SdpError, signaling::SignalError};
 
 /// Why a dial or an established connection failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +34,7 @@ pub enum Error {
         actual: Box<PeerId>,
     },
     /// The dial did not finish within [`crate::Limits::handshake_timeout_ms`].
-    #[error("WebRTC-direct handshake did not finish within {0:?}")]
+    #[error("WebRTC handshake did not finish within {0:?}")]
     HandshakeTimeout(Duration),
     /// The browser reported the peer connection as failed (ICE or DTLS failure, or consent
     /// freshness lost).
@@ -44,6 +44,35 @@ pub enum Error {
     /// association closed).
     #[error("the WebRTC connection is closed")]
     ConnectionClosed,
+    /// Reading or writing the signaling stream failed (browser-to-browser).
+    #[error("signaling stream failed: {0}")]
+    SignalingStream(#[source] std::io::Error),
+    /// The signaling stream could not be opened to the remote (browser-to-browser).
+    #[error("cannot open a signaling stream to {peer}: {reason}")]
+    SignalingUnavailable {
+        /// The remote peer.
+        peer: Box<PeerId>,
+        /// Why (no relayed connection, protocol not supported, …).
+        reason: String,
+    },
+    /// The remote ended the signaling stream before sending what the protocol requires.
+    #[error("the remote closed the signaling stream mid-handshake")]
+    SignalingClosed,
+    /// The remote sent a malformed signaling message.
+    #[error("bad signaling message: {0}")]
+    Signal(#[from] SignalError),
+    /// The remote sent a well-formed signaling message out of order.
+    #[error("expected {expected} on the signaling stream, got {got}")]
+    UnexpectedSignal {
+        /// What the protocol required at this point.
+        expected: &'static str,
+        /// What arrived.
+        got: &'static str,
+    },
+    /// Opening another `RTCPeerConnection` would exceed [`crate::Limits::max_live_peer_connections`]
+    /// or [`crate::Limits::max_total_peer_connections`] (browsers cap peer connections per page).
+    #[error("peer connection limit reached: {0}")]
+    PeerConnectionLimit(String),
 }
 
 /// What libp2p's `StreamMuxerBox` and `Transport::boxed` require of the error type.

@@ -48,6 +48,8 @@ mod config;
 mod dial_target;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod error;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod fin_ack;
 mod frame_aligned;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod inbound_queue;
@@ -55,6 +57,8 @@ mod inbound_queue;
 mod recv_buffer;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod sdp;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub mod signaling;
 
 // The browser glue: web-sys, wasm-bindgen closures, JS promises.
 #[cfg(target_arch = "wasm32")]
@@ -62,7 +66,7 @@ mod browser;
 
 #[cfg(target_arch = "wasm32")]
 pub use browser::{Connection, Stream, Transport};
-pub use config::{Config, Limits};
+pub use config::{Config, IceServer, IceTransportPolicy, Limits};
 pub use error::Error;
 pub use frame_aligned::{FrameAligned, MAX_FRAME_PAYLOAD, MAX_FRAME_PAYLOAD_TO_WEBRTC_RS};
 pub use sdp::SdpError;
