@@ -18,6 +18,13 @@ pub async fn run(mut events: EventReceiver) {
             } => {
                 tracing::info!(%peer_id, %transport, %address, "peer connected")
             }
+            Event::PeerUpgraded {
+                peer_id,
+                transport,
+                address,
+            } => {
+                tracing::info!(%peer_id, %transport, %address, "peer connection upgraded")
+            }
             Event::PeerDisconnected {
                 peer_id,
                 transport,

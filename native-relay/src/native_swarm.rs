@@ -2,11 +2,11 @@
 //! the core behaviour.
 
 use libp2p::{
-    core::{muxing::StreamMuxerBox, transport::OptionalTransport},
+    core::{muxing::StreamMuxerBox, transport::OptionalTransport, upgrade::Version},
     identity::Keypair,
-    noise, tcp, yamux, Swarm, SwarmBuilder, Transport,
+    noise, relay, tcp, yamux, Swarm, SwarmBuilder, Transport,
 };
-use meshwork_core::{behaviour::Behaviour, NodeConfig};
+use meshwork_core::{behaviour::Behaviour, direct_upgrade::RefuseBrowserToBrowser, NodeConfig};
 
 use crate::{settings::WebTransportSettings, webrtc_frames::FrameAlignedMuxer};
 
@@ -20,6 +20,9 @@ pub async fn build(
 ) -> Result<Swarm<Behaviour>, String> {
     install_crypto_provider();
     let idle = config.idle_connection_timeout();
+    // Made here rather than by `with_relay_client`: its transport would take browser-to-browser
+    // addresses (`/p2p-circuit/webrtc`) for plain circuits (see `RefuseBrowserToBrowser`).
+    let (relay_transport, relay_behaviour) = relay::client::new(keypair.public().to_peer_id());
     let swarm = SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_tcp(
@@ -42,14 +45,22 @@ pub async fn build(
                 .map(|(peer, conn), _| (peer, StreamMuxerBox::new(conn)))
         })
         .map_err(|e| format!("WebTransport transport: {e}"))?
+        .with_other_transport(|key| {
+            Ok::<_, meshwork_core::behaviour::BoxError>(
+                RefuseBrowserToBrowser(relay_transport)
+                    .upgrade(Version::V1Lazy)
+                    .authenticate(noise::Config::new(key)?)
+                    .multiplex(yamux::Config::default())
+                    .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer))),
+            )
+        })
+        .map_err(|e| format!("relay client: {e}"))?
         .with_dns()
         .map_err(|e| format!("DNS: {e}"))?
         .with_websocket(noise::Config::new, yamux::Config::default)
         .await
         .map_err(|e| format!("WebSocket transport: {e}"))?
-        .with_relay_client(noise::Config::new, yamux::Config::default)
-        .map_err(|e| format!("relay client: {e}"))?
-        .with_behaviour(|key, relay| Behaviour::for_swarm(key, relay, config))
+        .with_behaviour(|key| Behaviour::for_swarm(key, relay_behaviour, config))
         .map_err(|e| format!("behaviour: {e}"))?
         .with_swarm_config(|c| {
             c.with_idle_connection_timeout(idle)

@@ -93,6 +93,29 @@ export interface NodeOptions {
   reserveOnRelay?: boolean
   /** Core settings. */
   node?: CoreOptions
+  /** Browser-to-browser WebRTC and the page's WebRTC limits. */
+  webrtc?: WebrtcOptions
+}
+
+/** An ICE server (RTCIceServer) for browser-to-browser connections across NATs. */
+export interface IceServer { urls: string[], username?: string, credential?: string }
+
+/** WebRTC settings of a page. */
+export interface WebrtcOptions {
+  /** Accept and dial direct browser-to-browser connections (`/webrtc`) through relays. Default true. */
+  browserToBrowser?: boolean
+  /** Close the relayed connection to a peer once the direct one is up. Default true. */
+  closeRelayedConnection?: boolean
+  /** STUN/TURN servers (at most 16). Default none: host candidates only, nothing outside is contacted. */
+  iceServers?: IceServer[]
+  /** "all" (default) or "relay" (TURN only). */
+  iceTransportPolicy?: 'all' | 'relay'
+  /** Time a WebRTC connection may take to come up, ms (1..120000). Default 10000. */
+  handshakeTimeoutMs?: number
+  /** RTCPeerConnections open at once in this page. Default 64. */
+  maxLivePeerConnections?: number
+  /** RTCPeerConnections this page may create in its lifetime (at most 500, Chrome's cap). Default 450. */
+  maxTotalPeerConnections?: number
 }
 
 /** A connected peer. */
@@ -113,6 +136,8 @@ export interface PeerInfo {
 export interface MessageDetail { topic: string, from: string | null, via: string, id: string, data: Uint8Array }
 /** detail of `peer:connect`. */
 export interface PeerConnectDetail { peerId: string, transport: string, address: string }
+/** detail of `peer:upgrade`: a direct browser-to-browser connection to a connected peer is up. */
+export interface PeerUpgradeDetail { peerId: string, transport: 'webrtc', address: string }
 /** detail of `peer:disconnect`. */
 export interface PeerDisconnectDetail { peerId: string, transport: string, cause: string | null }
 /** detail of `subscription-change`. */
@@ -161,6 +186,7 @@ export interface GossipStats {
 export interface MeshworkEvents {
   'message': MessageDetail
   'peer:connect': PeerConnectDetail
+  'peer:upgrade': PeerUpgradeDetail
   'peer:disconnect': PeerDisconnectDetail
   'peer:banned': PeerBannedDetail
   'subscription-change': SubscriptionChangeDetail
@@ -178,7 +204,12 @@ export declare class MeshworkNode extends EventTarget {
   /** Largest payload `publish` accepts. */
   readonly maxPayloadBytes: number
   readonly stopped: boolean
-  dial (multiaddr: string): Promise<string>
+  /**
+   * Connect to a multiaddr, or to a peer ID through this page's relay reservation. A
+   * `/p2p-circuit/webrtc/p2p/<id>` address or a peer ID (with `webrtc.browserToBrowser`) ends in a
+   * direct WebRTC connection (`peer:upgrade`), the relayed one closed. Resolves with the peer ID.
+   */
+  dial (multiaddrOrPeerId: string): Promise<string>
   subscribe (topic: string): Promise<boolean>
   unsubscribe (topic: string): Promise<boolean>
   /**
@@ -191,6 +222,7 @@ export declare class MeshworkNode extends EventTarget {
   /** Gossip counters per topic and queue state. */
   stats (): Promise<GossipStats>
   peers (): Promise<PeerInfo[]>
+  /** Addresses this page is reachable at: relay circuit addresses, and `/webrtc` ones once reserved. */
   listenAddresses (): Promise<string[]>
   /**
    * Measure stream throughput to a peer serving the libp2p perf protocol (`/perf/1.0.0`, e.g. a
@@ -207,3 +239,6 @@ export declare class MeshworkNode extends EventTarget {
 
 /** Start a node; resolves once the bootstrap peers and relays are dialled. */
 export declare function createNode (options?: NodeOptions): Promise<MeshworkNode>
+
+/** The page's RTCPeerConnections: open now (`live`) and created so far (`created`), by every meshwork node in it. */
+export declare function peerConnectionUsage (): Promise<{ live: number, created: number }>

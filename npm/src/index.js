@@ -1,7 +1,7 @@
 // The meshwork npm package: a thin, idiomatic layer over the wasm node.
 // No bundler needed: the wasm file is loaded relative to this module.
 
-import initWasm, { WasmNode } from '../dist/wasm/meshwork_browser.js'
+import initWasm, { WasmNode, peerConnectionUsage as wasmPeerConnectionUsage } from '../dist/wasm/meshwork_browser.js'
 import { ErrorCode, MeshworkError, toMeshworkError } from './errors.js'
 
 export { ErrorCode, MeshworkError } from './errors.js'
@@ -22,7 +22,7 @@ function isPlainObject (v) {
 
 /**
  * A meshwork node in this page. Events (all `CustomEvent`s, payload in `detail`):
- * `message`, `peer:connect`, `peer:disconnect`, `peer:banned`, `subscription-change`, `listen`,
+ * `message`, `peer:connect`, `peer:upgrade`, `peer:disconnect`, `peer:banned`, `subscription-change`, `listen`,
  * `listen:expired`, `relay:reservation`, `error`.
  */
 export class MeshworkNode extends EventTarget {
@@ -65,11 +65,13 @@ export class MeshworkNode extends EventTarget {
   }
 
   /**
-   * Connect to a multiaddr (ending in `/p2p/<peerId>` to check the remote's identity).
-   * @param {string} multiaddr
+   * Connect to a multiaddr (ending in `/p2p/<peerId>` to check the remote's identity), or to a
+   * peer ID through this page's relay reservation. Browser-to-browser (`/p2p-circuit/webrtc/…`
+   * or a peer ID) goes relayed first, then direct over WebRTC (`peer:upgrade`).
+   * @param {string} multiaddrOrPeerId
    * @returns {Promise<string>} the remote peer ID
    */
-  dial (multiaddr) { return this.#call(n => n.dial(multiaddr)) }
+  dial (multiaddrOrPeerId) { return this.#call(n => n.dial(multiaddrOrPeerId)) }
 
   /** @param {string} topic @returns {Promise<boolean>} true if newly subscribed */
   subscribe (topic) { return this.#call(n => n.subscribe(topic)) }
@@ -104,7 +106,7 @@ export class MeshworkNode extends EventTarget {
   /** @returns {Promise<Array<{peerId: string, transport: string, address: string, connections: number, rttMs: number|null, agent: string|null, gossipScore: number|null, reputation: number}>>} */
   peers () { return this.#call(n => n.peers()) }
 
-  /** @returns {Promise<string[]>} this node's listen addresses (relay circuit addresses once reserved) */
+  /** @returns {Promise<string[]>} addresses this page is reachable at (relay circuit and `/webrtc` addresses once reserved) */
   listenAddresses () { return this.#call(n => n.listenAddresses()) }
 
   /**
@@ -169,4 +171,14 @@ export async function createNode (options = {}) {
 function toDomEvent (ev) {
   const { type, ...detail } = ev
   return new CustomEvent(type, { detail })
+}
+
+/**
+ * The page's RTCPeerConnections: open now and created so far, by every meshwork node in it
+ * (Chrome allows 500 per page; see `webrtc.maxTotalPeerConnections`).
+ * @returns {Promise<{live: number, created: number}>}
+ */
+export async function peerConnectionUsage () {
+  await loadWasm()
+  return wasmPeerConnectionUsage()
 }

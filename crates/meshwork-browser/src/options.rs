@@ -4,6 +4,8 @@ use libp2p::Multiaddr;
 use meshwork_core::{validate, CoreError, ErrorCode, NodeConfig, TransportKind};
 use serde::Deserialize;
 
+use crate::webrtc_options::WebrtcOptions;
+
 /// Transports a page can dial, in the default order of preference: WebTransport has the fewest
 /// round trips and no SDP munging, WebRTC-direct needs no certificate authority either,
 /// WebSocket works everywhere.
@@ -32,6 +34,8 @@ pub struct RawOptions {
     pub reserve_on_relay: Option<bool>,
     /// Core node settings (see `NodeConfig`).
     pub node: Option<NodeConfig>,
+    /// Browser-to-browser WebRTC and the page's WebRTC limits (see `WebrtcOptions`).
+    pub webrtc: Option<WebrtcOptions>,
 }
 
 /// Validated options.
@@ -47,6 +51,8 @@ pub struct BrowserOptions {
     pub reserve_on_relay: bool,
     /// Core settings.
     pub node: NodeConfig,
+    /// WebRTC settings.
+    pub webrtc: WebrtcOptions,
 }
 
 impl RawOptions {
@@ -88,14 +94,18 @@ impl RawOptions {
             }
         };
         let relay_addresses_url = self.relay_http.as_deref().map(addresses_url).transpose()?;
-        let node = self.node.unwrap_or_default();
+        let mut node = self.node.unwrap_or_default();
         node.validate().map_err(|m| invalid(format!("node: {m}")))?;
+        let webrtc = self.webrtc.unwrap_or_default();
+        webrtc.validate()?;
+        node.direct_upgrade = webrtc.direct_upgrade();
         Ok(BrowserOptions {
             bootstrap,
             relay_addresses_url,
             transports,
             reserve_on_relay: self.reserve_on_relay.unwrap_or(true),
             node,
+            webrtc,
         })
     }
 }

@@ -66,6 +66,17 @@ impl Behaviour {
         relay_client: relay::client::Behaviour,
         config: &NodeConfig,
     ) -> Result<Self, CoreError> {
+        Self::with_streams(keypair, relay_client, config, libp2p_stream::Behaviour::new())
+    }
+
+    /// [`Behaviour::new`] with a stream behaviour made beforehand, so that a transport can hold
+    /// one of its controls (the browser-to-browser transport signals over its streams).
+    pub fn with_streams(
+        keypair: &Keypair,
+        relay_client: relay::client::Behaviour,
+        config: &NodeConfig,
+        streams: libp2p_stream::Behaviour,
+    ) -> Result<Self, CoreError> {
         config
             .validate()
             .map_err(|m| CoreError::new(ErrorCode::InvalidOptions, m))?;
@@ -97,7 +108,7 @@ impl Behaviour {
                     .then(|| autonat::Behaviour::new(peer_id, autonat::Config::default())),
             ),
             dcutr: Toggle::from(config.dcutr.then(|| dcutr::Behaviour::new(peer_id))),
-            streams: libp2p_stream::Behaviour::new(),
+            streams,
         })
     }
 }

@@ -180,6 +180,10 @@ pub struct NodeConfig {
     pub gossip: GossipConfig,
     /// Connection and queue limits.
     pub limits: LimitsConfig,
+    /// Browser-to-browser upgrades: `None` (the default, and always for native nodes) when this
+    /// node has no `/webrtc` transport. Set by the browser package, not by configuration.
+    #[serde(skip)]
+    pub direct_upgrade: Option<crate::direct_upgrade::DirectUpgrade>,
 }
 
 impl Default for NodeConfig {
@@ -195,6 +199,7 @@ impl Default for NodeConfig {
             advertise_listen_addrs: false,
             gossip: GossipConfig::default(),
             limits: LimitsConfig::default(),
+            direct_upgrade: None,
         }
     }
 }

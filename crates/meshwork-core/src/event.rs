@@ -27,6 +27,16 @@ pub enum Event {
         /// The remote address of that connection.
         address: Multiaddr,
     },
+    /// A direct browser-to-browser (`/webrtc`) connection to an already connected peer is up;
+    /// the relayed one is closed unless configured otherwise.
+    PeerUpgraded {
+        /// The remote.
+        peer_id: PeerId,
+        /// The new connection's transport (`Webrtc`).
+        transport: TransportKind,
+        /// The new connection's remote address.
+        address: Multiaddr,
+    },
     /// The last connection to a peer closed.
     PeerDisconnected {
         /// The remote.

@@ -19,6 +19,8 @@ pub mod addresses;
 pub mod behaviour;
 mod command;
 mod config;
+mod connected_peers;
+pub mod direct_upgrade;
 mod error;
 mod event;
 pub mod event_loop;
@@ -29,6 +31,7 @@ mod transport_kind;
 pub mod validate;
 
 pub use command::Command;
+pub use connected_peers::ConnectedPeers;
 pub use config::{GossipConfig, KadMode, LimitsConfig, NodeConfig, RelayServerConfig};
 pub use error::{describe_chain, CoreError, ErrorCode};
 pub use event::{Event, PeerInfo};

@@ -29,12 +29,21 @@ pub enum TransportKind {
 
 impl TransportKind {
     /// Classify an address by its protocols; the outermost meaningful one wins
-    /// (a WebSocket over TCP is `Websocket`, anything through `/p2p-circuit` is `Circuit`).
+    /// (a WebSocket over TCP is `Websocket`, anything through `/p2p-circuit` is `Circuit`,
+    /// except `/p2p-circuit/webrtc`, the direct browser-to-browser connection set up through it,
+    /// which is `Webrtc`).
     pub fn of(addr: &Multiaddr) -> Self {
         let mut kind = TransportKind::Other;
-        for p in addr.iter() {
+        let mut protocols = addr.iter().peekable();
+        while let Some(p) = protocols.next() {
             kind = match p {
-                Protocol::P2pCircuit => return TransportKind::Circuit,
+                Protocol::P2pCircuit => {
+                    return if protocols.peek() == Some(&Protocol::WebRTC) {
+                        TransportKind::Webrtc
+                    } else {
+                        TransportKind::Circuit
+                    };
+                }
                 Protocol::Memory(_) => TransportKind::Memory,
                 Protocol::Tcp(_) if kind == TransportKind::Other => TransportKind::Tcp,
                 Protocol::QuicV1 => TransportKind::Quic,
@@ -46,6 +55,21 @@ impl TransportKind {
             };
         }
         kind
+    }
+
+    /// Classify a connection. A listener's local address names the transport (a relayed
+    /// inbound connection's remote address is only `/p2p/<remote>`; its local address is the
+    /// circuit listen address), a dialer's the remote address.
+    pub fn of_endpoint(endpoint: &libp2p::core::ConnectedPoint) -> Self {
+        match endpoint {
+            libp2p::core::ConnectedPoint::Dialer { address, .. } => Self::of(address),
+            libp2p::core::ConnectedPoint::Listener { local_addr, send_back_addr } => {
+                match Self::of(local_addr) {
+                    TransportKind::Other => Self::of(send_back_addr),
+                    kind => kind,
+                }
+            }
+        }
     }
 
     /// The stable name used in events and options (`"websocket"`, `"webrtc-direct"`, …).
@@ -117,6 +141,37 @@ mod tests {
             TransportKind::Circuit
         );
         assert_eq!(kind("/ip4/127.0.0.1"), TransportKind::Other);
+        assert_eq!(
+            kind("/ip4/127.0.0.1/tcp/1/ws/p2p-circuit/webrtc"),
+            TransportKind::Webrtc
+        );
+        assert_eq!(kind("/webrtc/p2p/12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE"), TransportKind::Webrtc);
+    }
+
+    #[test]
+    fn listeners_are_classified_by_their_local_address() {
+        use libp2p::core::{ConnectedPoint, Endpoint};
+        let listener = |local: &str, remote: &str| ConnectedPoint::Listener {
+            local_addr: local.parse().expect("addr"),
+            send_back_addr: remote.parse().expect("addr"),
+        };
+        let peer = "/p2p/12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE";
+        assert_eq!(
+            TransportKind::of_endpoint(&listener("/ip4/127.0.0.1/tcp/1/ws/p2p-circuit", peer)),
+            TransportKind::Circuit
+        );
+        assert_eq!(TransportKind::of_endpoint(&listener("/webrtc", &format!("/webrtc{peer}"))), TransportKind::Webrtc);
+        assert_eq!(
+            TransportKind::of_endpoint(&listener("/ip4/127.0.0.1/tcp/1/ws", "/ip4/127.0.0.1/tcp/9")),
+            TransportKind::Websocket
+        );
+        assert_eq!(TransportKind::of_endpoint(&listener("/memory/1", "/memory/2")), TransportKind::Memory);
+        let dialer = ConnectedPoint::Dialer {
+            address: "/ip4/127.0.0.1/udp/1/quic-v1".parse().expect("addr"),
+            role_override: Endpoint::Dialer,
+            port_use: libp2p::core::transport::PortUse::Reuse,
+        };
+        assert_eq!(TransportKind::of_endpoint(&dialer), TransportKind::Quic);
     }
 
     #[test]

@@ -64,8 +64,34 @@ pub(crate) async fn inbound(
     )
     .await;
     match result.and_then(|r| r) {
-        Ok(peer_id) => Ok((peer_id, Connection::new(session, None))),
+        Ok((peer_id, handshake_stream)) => {
+            tokio::spawn(linger(handshake_stream));
+            Ok((peer_id, Connection::new(session, None)))
+        }
         Err(error) => Err(fail(&session, error)),
+    }
+}
+
+/// How long the listener keeps the Noise stream after the handshake, waiting for the client to
+/// close its side.
+const HANDSHAKE_STREAM_LINGER: Duration = Duration::from_secs(10);
+
+/// Ends the listener's side of the Noise stream gracefully: FIN ours, then read until the
+/// client's FIN (bounded by [`HANDSHAKE_STREAM_LINGER`]) before dropping it.
+///
+/// Dropping it at once sends STOP_SENDING; a browser that closes its side afterwards (js-libp2p
+/// does) then sees its close fail, and Chromium fails the whole session ("Received
+/// STOP_SENDING"): about one js-libp2p dial in five.
+async fn linger(mut stream: noise::Output<Stream>) {
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    let drain = async {
+        stream.close().await?;
+        let mut buf = [0u8; 64];
+        while stream.read(&mut buf).await? > 0 {}
+        Ok::<_, std::io::Error>(())
+    };
+    if let Ok(Err(error)) = tokio::time::timeout(HANDSHAKE_STREAM_LINGER, drain).await {
+        tracing::trace!(%error, "Noise stream ended uncleanly after the handshake");
     }
 }
 
@@ -92,15 +118,18 @@ pub(crate) async fn outbound(
     .await;
     let result = result
         .and_then(|r| r)
-        .and_then(|peer_id| match target.peer_id {
+        .and_then(|(peer_id, stream)| match target.peer_id {
             Some(expected) if expected != peer_id => Err(Error::PeerIdMismatch {
                 expected: Box::new(expected),
                 actual: Box::new(peer_id),
             }),
-            _ => Ok(peer_id),
+            _ => Ok((peer_id, stream)),
         });
     match result {
-        Ok(peer_id) => Ok((peer_id, Connection::new(session, Some(endpoint)))),
+        Ok((peer_id, handshake_stream)) => {
+            tokio::spawn(linger(handshake_stream));
+            Ok((peer_id, Connection::new(session, Some(endpoint))))
+        }
         Err(error) => Err(fail(&session, error)),
     }
 }
@@ -132,24 +161,22 @@ async fn respond(
     session: &wtransport::Connection,
     keypair: &Keypair,
     certhashes: HashSet<Multihash<64>>,
-) -> Result<PeerId, Error> {
+) -> Result<(PeerId, noise::Output<Stream>), Error> {
     let (send, recv) = session.accept_bi().await?;
     let noise = noise::Config::new(keypair)?.with_webtransport_certhashes(certhashes);
-    let (peer_id, _handshake_stream) = noise
+    Ok(noise
         .upgrade_inbound(Stream::new(send, recv), NOISE_PROTOCOL)
-        .await?;
-    Ok(peer_id)
+        .await?)
 }
 
 async fn initiate(
     session: &wtransport::Connection,
     keypair: &Keypair,
     certhashes: HashSet<Multihash<64>>,
-) -> Result<PeerId, Error> {
+) -> Result<(PeerId, noise::Output<Stream>), Error> {
     let (send, recv) = session.open_bi().await?.await?;
     let noise = noise::Config::new(keypair)?.with_webtransport_certhashes(certhashes);
-    let (peer_id, _handshake_stream) = noise
+    Ok(noise
         .upgrade_outbound(Stream::new(send, recv), NOISE_PROTOCOL)
-        .await?;
-    Ok(peer_id)
+        .await?)
 }

@@ -26,6 +26,16 @@ pub fn to_js(event: &Event) -> JsValue {
             ("transport", s(transport)),
             ("address", s(address)),
         ]),
+        Event::PeerUpgraded {
+            peer_id,
+            transport,
+            address,
+        } => object(&[
+            ("type", s("peer:upgrade")),
+            ("peerId", s(peer_id)),
+            ("transport", s(transport)),
+            ("address", s(address)),
+        ]),
         Event::PeerDisconnected {
             peer_id,
             transport,

@@ -7,4 +7,5 @@ mod js;
 mod node;
 mod panic_hook;
 mod swarm;
+mod usage;
 mod validator;

@@ -55,6 +55,11 @@ async fn pump_events(mut events: EventReceiver, callback: Function) {
     }
 }
 
+/// `/webrtc`: the browser-to-browser listener.
+fn browser_to_browser_listen_address() -> libp2p::Multiaddr {
+    libp2p::Multiaddr::empty().with(libp2p::multiaddr::Protocol::WebRTC)
+}
+
 #[wasm_bindgen]
 impl WasmNode {
     /// Start a node: `options` as documented in the npm package; `onEvent` receives every event
@@ -67,9 +72,15 @@ impl WasmNode {
             })?;
             let raw: RawOptions = js::options_arg(options, "options")?;
             let options = raw.validate()?;
-            let swarm = swarm::build(Keypair::generate_ed25519(), &options.node)?;
+            let connected = meshwork_core::ConnectedPeers::default();
+            let swarm = swarm::build(Keypair::generate_ed25519(), &options, &connected)?;
             let (event_loop, handle, events) = EventLoop::new(swarm, options.node.clone());
+            let event_loop = event_loop.with_connected_peers(connected);
             wasm_bindgen_futures::spawn_local(event_loop.run());
+            if options.webrtc.browser_to_browser {
+                // Accept signaling streams before any relay reservation makes us reachable.
+                handle.listen(browser_to_browser_listen_address()).await?;
+            }
             let id = NEXT_ID.with(|n| {
                 let id = n.get();
                 n.set(id.wrapping_add(1));
@@ -118,12 +129,18 @@ impl WasmNode {
         self.max_payload_bytes
     }
 
-    /// Dial a multiaddr string; resolves with the remote peer ID.
+    /// Dial a multiaddr string, or a peer ID (reached through our relay reservation, directly
+    /// over WebRTC when browser-to-browser is on); resolves with the remote peer ID.
     pub fn dial(&self, address: JsValue) -> Promise {
         let handle = self.handle.clone();
         promise(async move {
             let text = js::string_arg(&address, "multiaddr", ErrorCode::InvalidMultiaddr)?;
-            let address = meshwork_core::validate::multiaddr(&text)?;
+            let address = if text.starts_with('/') {
+                meshwork_core::validate::multiaddr(&text)?
+            } else {
+                let peer = meshwork_core::validate::peer_id(&text)?;
+                libp2p::Multiaddr::empty().with(libp2p::multiaddr::Protocol::P2p(peer))
+            };
             let peer = handle.dial(address).await?;
             Ok(JsValue::from_str(&peer.to_string()))
         })

@@ -1,15 +1,38 @@
-//! The browser swarm: WebTransport, WebRTC-direct and WebSocket, plus the relay client, around
-//! the core behaviour. Which one is tried first is decided in `addresses::dial_plan`.
+//! The browser swarm: WebTransport, WebRTC-direct and WebSocket, plus the relay client and
+//! browser-to-browser WebRTC, around the core behaviour. Which relay transport is tried first is
+//! decided in `addresses::dial_plan`.
 
 use libp2p::{
     core::{muxing::StreamMuxerBox, upgrade::Version},
     identity::Keypair,
-    noise, websocket_websys, webtransport_websys, yamux, Swarm, SwarmBuilder, Transport,
+    noise, relay, websocket_websys, webtransport_websys, yamux, Swarm, SwarmBuilder, Transport,
 };
-use meshwork_core::{behaviour::Behaviour, CoreError, ErrorCode, NodeConfig};
+use meshwork_core::{
+    behaviour::Behaviour, direct_upgrade::RefuseBrowserToBrowser, libp2p_stream, ConnectedPeers,
+    CoreError, ErrorCode,
+};
+
+use crate::options::BrowserOptions;
 
 /// Build the swarm for a page.
-pub fn build(keypair: Keypair, config: &NodeConfig) -> Result<Swarm<Behaviour>, CoreError> {
+pub fn build(
+    keypair: Keypair,
+    options: &BrowserOptions,
+    connected: &ConnectedPeers,
+) -> Result<Swarm<Behaviour>, CoreError> {
+    let config = &options.node;
+    let webrtc_config = |key: &Keypair| {
+        meshwork_webrtc_browser::Config::new(key)
+            .with_limits(options.webrtc.limits())
+            .with_ice_servers(options.webrtc.ice_servers.clone())
+            .with_ice_transport_policy(options.webrtc.ice_transport_policy)
+    };
+    // Made first so the browser-to-browser transport can signal over its streams.
+    let streams = libp2p_stream::Behaviour::new();
+    let signaling = streams.new_control();
+    // Made here rather than by `with_relay_client`, which would put the relay transport first
+    // and let it take `/p2p-circuit/webrtc` addresses for plain circuits.
+    let (relay_transport, relay_behaviour) = relay::client::new(keypair.public().to_peer_id());
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         CoreError::new(ErrorCode::StartFailed, format!("{what}: {e}"))
     };
@@ -24,9 +47,22 @@ pub fn build(keypair: Keypair, config: &NodeConfig) -> Result<Swarm<Behaviour>, 
                 )
                 .multiplex(yamux::Config::default())
                 .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)));
-            let webrtc =
-                meshwork_webrtc_browser::Transport::new(meshwork_webrtc_browser::Config::new(key))
+            let webrtc = meshwork_webrtc_browser::Transport::new(webrtc_config(key))
+                .map(|(peer, conn), _| (peer, StreamMuxerBox::new(conn)));
+            let connected = connected.clone();
+            let browser_to_browser = meshwork_webrtc_browser::BrowserToBrowserTransport::new(
+                webrtc_config(key),
+                signaling,
+                std::sync::Arc::new(move |peer| connected.contains(peer)),
+            )
                     .map(|(peer, conn), _| (peer, StreamMuxerBox::new(conn)));
+            let relayed = RefuseBrowserToBrowser(relay_transport)
+                .upgrade(Version::V1Lazy)
+                .authenticate(
+                    noise::Config::new(key).map_err(meshwork_core::behaviour::BoxError::from)?,
+                )
+                .multiplex(yamux::Config::default())
+                .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)));
             let webtransport =
                 webtransport_websys::Transport::new(webtransport_websys::Config::new(key))
                     .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)));
@@ -35,13 +71,22 @@ pub fn build(keypair: Keypair, config: &NodeConfig) -> Result<Swarm<Behaviour>, 
                     .or_transport(webrtc)
                     .map(|either, _| either.into_inner())
                     .or_transport(websocket)
+                    .map(|either, _| either.into_inner())
+                    .or_transport(browser_to_browser)
+                    .map(|either, _| either.into_inner())
+                    .or_transport(relayed)
                     .map(|either, _| either.into_inner()),
             )
         })
         .map_err(|e| fail("transports", &e))?
-        .with_relay_client(noise::Config::new, yamux::Config::default)
-        .map_err(|e| fail("relay client", &e))?
-        .with_behaviour(|key, relay| Behaviour::for_swarm(key, relay, config))
+        .with_behaviour(|key| {
+            Ok::<_, meshwork_core::behaviour::BoxError>(Behaviour::with_streams(
+                key,
+                relay_behaviour,
+                config,
+                streams,
+            )?)
+        })
         .map_err(|e| fail("behaviour", &e))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
         .build();

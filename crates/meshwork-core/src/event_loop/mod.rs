@@ -4,6 +4,7 @@
 //! Gossip handling lives in two submodules: `gossip_in` (checks, validation, reassembly,
 //! reputation) and `gossip_out` (the publish queue and its paced drain).
 
+mod dialing;
 mod gossip_in;
 mod gossip_out;
 
@@ -15,13 +16,12 @@ use libp2p::{
     core::ConnectedPoint,
     gossipsub::{self, IdentTopic, TopicHash},
     identify, kad, ping, relay,
-    swarm::{dial_opts::DialOpts, ConnectionId, SwarmEvent},
+    swarm::{ConnectionId, SwarmEvent},
     Multiaddr, PeerId, Swarm,
 };
 use web_time::Duration;
 
 use crate::{
-    addresses,
     behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL},
     channel,
     command::Reply,
@@ -59,7 +59,7 @@ pub struct EventLoop {
     events: EventSender,
     config: NodeConfig,
     /// Dials a caller waits on, by connection. Bounded by `limits.max_pending_outgoing`.
-    pending_dials: HashMap<ConnectionId, Reply<PeerId>>,
+    pending_dials: HashMap<ConnectionId, dialing::PendingDial>,
     /// Connected peers. Bounded by the connection limits.
     peers: HashMap<PeerId, PeerState>,
     /// Topics the application subscribed to.
@@ -84,6 +84,11 @@ pub struct EventLoop {
     pacer: Pacer,
     /// Counters per topic, at most `gossip.max_topics` (+1 for the rest).
     stats: StatsBook,
+    /// Peers upgraded to a direct connection whose relayed connections close at the given time.
+    /// At most one entry per connected peer.
+    relayed_to_close: Vec<(PeerId, web_time::Instant)>,
+    /// The connected peers as seen from outside the loop.
+    connected: crate::ConnectedPeers,
 }
 
 impl EventLoop {
@@ -123,8 +128,17 @@ impl EventLoop {
             peers: HashMap::new(),
             own_topics: HashSet::new(),
             followed_topics: HashSet::new(),
+            relayed_to_close: Vec::new(),
+            connected: crate::ConnectedPeers::default(),
         };
         (event_loop, handle, event_rx)
+    }
+
+    /// Keep `connected` up to date (instead of a private set): for transports that must know
+    /// whether a peer is connected. Call before `run`.
+    pub fn with_connected_peers(mut self, connected: crate::ConnectedPeers) -> Self {
+        self.connected = connected;
+        self
     }
 
     /// Run until a `Shutdown` command arrives or every handle is dropped.
@@ -178,13 +192,12 @@ impl EventLoop {
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
         }
         self.pacer.tick();
+        self.close_upgraded_relayed(now);
     }
 
     /// Fail everything still waiting, then let go of the swarm (closing all connections).
     fn finish(mut self, reply: Option<Reply<()>>) {
-        for (_, waiting) in self.pending_dials.drain() {
-            let _ = waiting.send(Err(CoreError::stopped()));
-        }
+        self.fail_pending_dials();
         for queued in self.outbound.drain() {
             let _ = queued.tag.reply.send(Err(CoreError::stopped()));
         }
@@ -243,46 +256,18 @@ impl EventLoop {
                 let _ = reply.send(Ok(self.peer_list()));
             }
             Command::ListenAddrs { reply } => {
-                let _ = reply.send(Ok(self.swarm.listeners().cloned().collect()));
+                // Listeners, plus external addresses such as `<circuit>/webrtc`.
+                let mut addresses: Vec<Multiaddr> = self.swarm.listeners().cloned().collect();
+                for external in self.swarm.external_addresses() {
+                    if !addresses.contains(external) {
+                        addresses.push(external.clone());
+                    }
+                }
+                let _ = reply.send(Ok(addresses));
             }
             Command::Shutdown { reply } => {
                 // Handled in `run`; unreachable here but answered rather than dropped.
                 let _ = reply.send(Ok(()));
-            }
-        }
-    }
-
-    fn dial(&mut self, address: Multiaddr, reply: Reply<PeerId>) {
-        let expected = addresses::peer_id_of(&address);
-        if let Some(peer) = expected {
-            if self.peers.contains_key(&peer) {
-                let _ = reply.send(Ok(peer));
-                return;
-            }
-        }
-        if self.pending_dials.len() >= self.config.limits.max_pending_outgoing as usize {
-            let _ = reply.send(Err(CoreError::new(
-                ErrorCode::LimitReached,
-                format!("{} dials already pending", self.pending_dials.len()),
-            )));
-            return;
-        }
-        let opts = match expected {
-            Some(peer) => DialOpts::peer_id(peer)
-                .addresses(vec![address.clone()])
-                .build(),
-            None => DialOpts::unknown_peer_id().address(address.clone()).build(),
-        };
-        let id = opts.connection_id();
-        match self.swarm.dial(opts) {
-            Ok(()) => {
-                self.pending_dials.insert(id, reply);
-            }
-            Err(e) => {
-                let _ = reply.send(Err(CoreError::new(
-                    ErrorCode::DialFailed,
-                    format!("cannot dial {address}: {}", describe_chain(&e)),
-                )));
             }
         }
     }
@@ -451,9 +436,7 @@ impl EventLoop {
                     Some(peer) => format!("dial to {peer} failed: {}", describe_chain(&error)),
                     None => format!("dial failed: {}", describe_chain(&error)),
                 };
-                if let Some(reply) = self.pending_dials.remove(&connection_id) {
-                    let _ = reply.send(Err(CoreError::new(ErrorCode::DialFailed, message)));
-                } else {
+                if !self.on_dial_failed(connection_id, &message) {
                     tracing::debug!("{message}");
                 }
             }
@@ -465,10 +448,12 @@ impl EventLoop {
                 {
                     self.swarm.add_external_address(address.clone());
                 }
+                self.on_circuit_listen_addr(&address, true);
                 self.emit(Event::ListenAddr { address }).await;
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => {
                 self.swarm.remove_external_address(&address);
+                self.on_circuit_listen_addr(&address, false);
                 self.emit(Event::ListenAddrExpired { address }).await;
             }
             SwarmEvent::ListenerError { error, .. } => {
@@ -496,23 +481,29 @@ impl EventLoop {
 
     async fn on_connected(&mut self, peer: PeerId, id: ConnectionId, endpoint: &ConnectedPoint) {
         let address = endpoint.get_remote_address().clone();
-        let transport = TransportKind::of(&address);
-        if let Some(reply) = self.pending_dials.remove(&id) {
-            let _ = reply.send(Ok(peer));
-        }
+        let transport = TransportKind::of_endpoint(endpoint);
         let state = self.peers.entry(peer).or_default();
         state.connections.push(Connection {
             id,
             address: address.clone(),
             transport,
         });
-        if state.connections.len() == 1 {
+        let first = state.connections.len() == 1;
+        if first {
+            self.connected.insert(peer);
+        }
+        // After the bookkeeping: a browser-to-browser dial's second step needs the peer
+        // connected.
+        self.on_dial_connected(id, peer);
+        if first {
             self.emit(Event::PeerConnected {
                 peer_id: peer,
                 transport,
                 address,
             })
             .await;
+        } else if transport == TransportKind::Webrtc {
+            self.on_upgraded(peer, address).await;
         }
     }
 
@@ -526,6 +517,7 @@ impl EventLoop {
         let closed = state.connections.remove(position);
         if state.connections.is_empty() {
             self.peers.remove(&peer);
+            self.connected.remove(&peer);
             self.unfollow_abandoned();
             self.emit(Event::PeerDisconnected {
                 peer_id: peer,

@@ -17,8 +17,12 @@ use libp2p_webrtc_utils::MAX_MSG_LEN;
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{Event, MessageEvent, RtcDataChannel, RtcDataChannelState, RtcDataChannelType};
 
-use super::js;
-use crate::{recv_buffer::RecvBuffer, Limits};
+use super::{js, Mode};
+use crate::{
+    fin_ack::{self, Inbound},
+    recv_buffer::RecvBuffer,
+    Limits,
+};
 
 /// Why a channel stopped accepting data; reads fail with it once buffered bytes are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +84,9 @@ impl Shared {
         self.wake_all();
     }
 
-    fn on_message(&self, event: &MessageEvent) {
+    /// Buffers one inbound message for the reader; `FIN_ACK` handling happens here, below the
+    /// framing (see [`crate::fin_ack`]).
+    fn on_message(&self, event: &MessageEvent, channel: &RtcDataChannel, mode: Mode) {
         if self.fault.get().is_some() {
             return;
         }
@@ -90,6 +96,15 @@ impl Shared {
             return;
         };
         let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+        match fin_ack::classify(&bytes) {
+            Inbound::FinAck => return,
+            Inbound::Fin if mode.replies_fin_ack() => {
+                if let Err(error) = channel.send_with_u8_array(&fin_ack::fin_ack_frame()) {
+                    tracing::debug!(error = %js::describe(&error), "could not send FIN_ACK");
+                }
+            }
+            Inbound::Fin | Inbound::Other => {}
+        }
         let pushed = match self.received.try_borrow_mut() {
             Ok(mut received) => received.push(bytes).map_err(|overflow| {
                 tracing::warn!(
@@ -118,14 +133,15 @@ struct Handlers {
 }
 
 impl Handlers {
-    fn attach(channel: &RtcDataChannel, shared: &Rc<Shared>) -> Self {
+    fn attach(channel: &RtcDataChannel, shared: &Rc<Shared>, mode: Mode) -> Self {
         let on_open = Closure::<dyn FnMut(Event)>::new({
             let shared = shared.clone();
             move |_: Event| shared.write_waker.wake()
         });
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
             let shared = shared.clone();
-            move |event: MessageEvent| shared.on_message(&event)
+            let channel = channel.clone();
+            move |event: MessageEvent| shared.on_message(&event, &channel, mode)
         });
         let on_buffered_amount_low = Closure::<dyn FnMut(Event)>::new({
             let shared = shared.clone();
@@ -202,7 +218,7 @@ pub(crate) struct ChannelIo {
 
 impl ChannelIo {
     /// Wraps `channel`, switching it to `ArrayBuffer` messages and attaching every handler now.
-    pub(crate) fn new(channel: RtcDataChannel, limits: &Limits) -> Self {
+    pub(crate) fn new(channel: RtcDataChannel, limits: &Limits, mode: Mode) -> Self {
         channel.set_binary_type(RtcDataChannelType::Arraybuffer);
         let shared = Rc::new(Shared {
             received: RefCell::new(RecvBuffer::new(limits.stream_receive_buffer_bytes)),
@@ -211,7 +227,7 @@ impl ChannelIo {
             read_waker: AtomicWaker::new(),
             write_waker: AtomicWaker::new(),
         });
-        let handlers = Handlers::attach(&channel, &shared);
+        let handlers = Handlers::attach(&channel, &shared, mode);
         let send_high_water = u32::try_from(limits.stream_send_buffer_bytes).unwrap_or(u32::MAX);
         Self {
             core: Rc::new(Core {
@@ -239,13 +255,14 @@ impl ChannelIo {
         core.shared.wake_all();
     }
 
-    fn is_closed(&self) -> bool {
+    /// Whether the channel is closed (or closing was asked for).
+    pub(crate) fn is_closed(&self) -> bool {
         self.core.shared.closed.get()
             || matches!(self.core.channel.ready_state(), RtcDataChannelState::Closed)
     }
 
     /// `Ready(Ok)` once the channel is open; an error once it is closing, closed or faulted.
-    fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    pub(crate) fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let shared = &self.core.shared;
         if let Some(fault) = shared.fault.get() {
             return Poll::Ready(Err(fault.to_io_error()));

@@ -16,7 +16,8 @@ use super::{
 };
 use crate::{Error, Limits};
 
-/// An authenticated WebRTC-direct connection; each data channel is one [`Stream`].
+/// An authenticated WebRTC connection (WebRTC-direct, or browser to browser); each data channel
+/// is one [`Stream`].
 ///
 /// Inbound streams the remote opened at any time since the peer connection was created are
 /// returned by `poll_inbound` in order (up to [`Limits::max_pending_inbound_streams`] wait).
@@ -34,11 +35,13 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    pub(crate) fn new(peer: PeerConnection, noise_channel: ChannelIo, limits: Limits) -> Self {
+    /// `noise_channel` is WebRTC-direct's channel 0; browser-to-browser connections have none.
+    pub(crate) fn new(peer: PeerConnection, noise_channel: Option<ChannelIo>) -> Self {
+        let limits: Limits = peer.limits();
         Self {
             session: SendWrapper::new(Session {
                 peer,
-                noise_channel: Some(noise_channel),
+                noise_channel,
                 streams: FuturesUnordered::new(),
                 cleanup_waker: None,
                 slot_waker: None,
@@ -101,7 +104,7 @@ impl Session {
 
     fn adopt(&mut self, channel: ChannelIo) -> Stream {
         tracing::trace!(channel = ?channel.id(), "new stream");
-        let (stream, cleanup) = stream::open(channel);
+        let (stream, cleanup) = stream::open(channel, self.peer.mode());
         self.streams.push(cleanup);
         if let Some(waker) = &self.cleanup_waker {
             waker.wake_by_ref();

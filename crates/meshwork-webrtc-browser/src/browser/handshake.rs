@@ -17,11 +17,11 @@ use std::pin::pin;
 
 use futures::future::{self, Either};
 use gloo_timers::future::TimeoutFuture;
-use libp2p::{identity::Keypair, PeerId};
+use libp2p::PeerId;
 use libp2p_webrtc_utils::noise;
 
-use super::{connection::Connection, peer::PeerConnection, stream};
-use crate::{dial_target::DialTarget, sdp, Error, Limits};
+use super::{connection::Connection, peer::PeerConnection, stream, Mode};
+use crate::{dial_target::DialTarget, sdp, Config, Error};
 
 /// The id of the pre-negotiated data channel that carries the Noise handshake.
 const NOISE_CHANNEL_ID: u16 = 0;
@@ -30,12 +30,9 @@ const NOISE_CHANNEL_ID: u16 = 0;
 ///
 /// On any failure (and on timeout, or when the returned future is dropped) the peer connection
 /// is closed.
-pub(crate) async fn dial(
-    target: DialTarget,
-    keypair: Keypair,
-    limits: Limits,
-) -> Result<(PeerId, Connection), Error> {
-    let attempt = pin!(establish(target, keypair, limits));
+pub(crate) async fn dial(target: DialTarget, config: Config) -> Result<(PeerId, Connection), Error> {
+    let limits = config.limits().normalized();
+    let attempt = pin!(establish(target, config));
     let deadline = TimeoutFuture::new(limits.handshake_timeout_ms);
     match future::select(attempt, deadline).await {
         Either::Left((result, _)) => result,
@@ -46,12 +43,8 @@ pub(crate) async fn dial(
     }
 }
 
-async fn establish(
-    target: DialTarget,
-    keypair: Keypair,
-    limits: Limits,
-) -> Result<(PeerId, Connection), Error> {
-    let mut peer = PeerConnection::new(limits).await?;
+async fn establish(target: DialTarget, config: Config) -> Result<(PeerId, Connection), Error> {
+    let mut peer = PeerConnection::new(&config, Mode::Direct).await?;
     let noise_channel = peer.create_negotiated_channel(NOISE_CHANNEL_ID)?;
 
     let ufrag = libp2p_webrtc_utils::sdp::random_ufrag();
@@ -64,9 +57,9 @@ async fn establish(
 
     let peer_id = {
         // The cleanup half is not needed: the channel stays open until the connection closes.
-        let (noise_stream, _cleanup) = stream::open(noise_channel.clone());
+        let (noise_stream, _cleanup) = stream::open(noise_channel.clone(), Mode::Direct);
         let authenticate = pin!(noise::outbound(
-            keypair,
+            config.keypair().clone(),
             noise_stream,
             target.fingerprint,
             local_fingerprint,
@@ -87,5 +80,5 @@ async fn establish(
         }
     }
     tracing::debug!(peer = %peer_id, address = %target.socket, "WebRTC-direct connection authenticated");
-    Ok((peer_id, Connection::new(peer, noise_channel, limits)))
+    Ok((peer_id, Connection::new(peer, Some(noise_channel))))
 }

@@ -7,6 +7,7 @@
 
 use std::{
     cell::{Cell, RefCell},
+    collections::VecDeque,
     rc::Rc,
     task::{Context, Poll},
 };
@@ -17,17 +18,31 @@ use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Event, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelInit,
-    RtcPeerConnection, RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
+    RtcIceServer, RtcIceTransportPolicy, RtcPeerConnection, RtcPeerConnectionIceEvent,
+    RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
 };
 
 use super::{
+    budget::Slot,
     channel::ChannelIo,
     js::{self, js_error, SctpTransport},
+    Mode,
 };
 use crate::{
     inbound_queue::{InboundQueue, Rejected},
-    Error, Limits,
+    signaling::CandidateInit,
+    Config, Error, IceTransportPolicy, Limits,
 };
+
+/// Local ICE candidates waiting to be sent; more than this are dropped (a host has a handful).
+const MAX_QUEUED_LOCAL_CANDIDATES: usize = 64;
+
+/// The label of the channel a browser-to-browser dialer creates so that its offer has an SCTP
+/// section (js-libp2p's name for it). It is never a stream; it is closed once connected.
+pub(crate) const INIT_CHANNEL_LABEL: &str = "init";
+
+/// Channels labelled [`INIT_CHANNEL_LABEL`] kept aside until the remote closes them.
+const MAX_INIT_CHANNELS: usize = 2;
 
 /// Data channel labels are empty, as the libp2p WebRTC spec requires of the creator.
 const CHANNEL_LABEL: &str = "";
@@ -45,17 +60,30 @@ enum Phase {
 
 /// State shared with the JS handlers.
 struct Shared {
+    mode: Mode,
     /// Inbound channels, wrapped (handlers attached) the moment they arrived.
     inbound: RefCell<InboundQueue<ChannelIo>>,
+    /// The remote's `init` channels (browser-to-browser), held until the remote closes them.
+    init_channels: RefCell<Vec<ChannelIo>>,
     phase: Cell<Phase>,
-    /// The task to wake when `phase` leaves `Live`.
+    /// The browser reported `connected` at least once.
+    connected: Cell<bool>,
+    /// Local ICE candidates not yet taken by signaling; `None` is the end of gathering.
+    candidates: RefCell<VecDeque<Option<CandidateInit>>>,
+    /// The task to wake when `phase` leaves `Live`, the connection connects or a candidate
+    /// arrives.
     phase_waker: AtomicWaker,
 }
 
 impl Shared {
     fn accept_channel(&self, channel: RtcDataChannel, limits: &Limits) {
         // Wrap first: this attaches `onmessage` before any message event can be dispatched.
-        let channel = ChannelIo::new(channel, limits);
+        let is_init = self.mode == Mode::BrowserToBrowser && channel.label() == INIT_CHANNEL_LABEL;
+        let channel = ChannelIo::new(channel, limits, self.mode);
+        if is_init {
+            self.hold_init_channel(channel);
+            return;
+        }
         let rejected = match self.inbound.try_borrow_mut() {
             Ok(mut inbound) => inbound.push(channel).err(),
             Err(_) => {
@@ -77,7 +105,49 @@ impl Shared {
         }
     }
 
+    fn hold_init_channel(&self, channel: ChannelIo) {
+        let Ok(mut held) = self.init_channels.try_borrow_mut() else {
+            channel.shutdown();
+            return;
+        };
+        held.retain(|c| !c.is_closed());
+        if held.len() >= MAX_INIT_CHANNELS {
+            channel.shutdown();
+        } else {
+            held.push(channel);
+        }
+    }
+
+    fn on_candidate(&self, event: &RtcPeerConnectionIceEvent) {
+        let candidate = event.candidate().and_then(|c| {
+            let json = js_sys::JSON::stringify(&c.to_json()).ok()?.as_string()?;
+            match serde_json::from_str::<CandidateInit>(&json) {
+                Ok(init) if !init.candidate.is_empty() => Some(init),
+                Ok(_) => None,
+                Err(error) => {
+                    tracing::debug!(%error, "unreadable local ICE candidate");
+                    None
+                }
+            }
+        });
+        let Ok(mut queue) = self.candidates.try_borrow_mut() else {
+            return;
+        };
+        if queue.len() >= MAX_QUEUED_LOCAL_CANDIDATES {
+            tracing::debug!("local ICE candidate queue full; dropping a candidate");
+            return;
+        }
+        queue.push_back(candidate);
+        drop(queue);
+        self.phase_waker.wake();
+    }
+
     fn observe(&self, state: RtcPeerConnectionState) {
+        if state == RtcPeerConnectionState::Connected {
+            self.connected.set(true);
+            self.phase_waker.wake();
+            return;
+        }
         let phase = match state {
             RtcPeerConnectionState::Failed => Phase::Failed,
             RtcPeerConnectionState::Closed => Phase::Closed,
@@ -105,8 +175,11 @@ pub(crate) struct PeerConnection {
     limits: Limits,
     _on_data_channel: Closure<dyn FnMut(RtcDataChannelEvent)>,
     _on_state_change: Closure<dyn FnMut(Event)>,
+    _on_ice_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     /// Set once the remote description has created the SCTP transport.
     sctp_watch: Option<SctpWatch>,
+    /// This peer connection's share of the page's budget.
+    _slot: Slot,
 }
 
 /// The `onstatechange` handler on the SCTP transport.
@@ -116,18 +189,32 @@ struct SctpWatch {
 }
 
 impl PeerConnection {
-    /// Generates a certificate (the spec says not to reuse one across connections), creates the
-    /// peer connection and attaches `ondatachannel` and `onconnectionstatechange`.
-    pub(crate) async fn new(limits: Limits) -> Result<Self, Error> {
+    /// Takes a slot of the page's budget, generates a certificate (the spec says not to reuse
+    /// one across connections), creates the peer connection (with `config`'s ICE servers for
+    /// browser-to-browser) and attaches `ondatachannel`, `onconnectionstatechange` and
+    /// `onicecandidate`.
+    pub(crate) async fn new(config: &Config, mode: Mode) -> Result<Self, Error> {
+        let limits = config.limits().normalized();
+        let slot = Slot::take(&limits)?;
         let certificate = generate_certificate().await?;
-        let config = RtcConfiguration::new();
-        config.set_certificates(&Array::of1(&certificate));
-        let pc = RtcPeerConnection::new_with_configuration(&config)
+        let rtc = RtcConfiguration::new();
+        rtc.set_certificates(&Array::of1(&certificate));
+        if mode == Mode::BrowserToBrowser {
+            rtc.set_ice_servers(&ice_servers(config)?.into());
+            if config.ice_transport_policy() == IceTransportPolicy::Relay {
+                rtc.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+            }
+        }
+        let pc = RtcPeerConnection::new_with_configuration(&rtc)
             .map_err(js_error("new RTCPeerConnection"))?;
 
         let shared = Rc::new(Shared {
+            mode,
             inbound: RefCell::new(InboundQueue::new(limits.max_pending_inbound_streams)),
+            init_channels: RefCell::new(Vec::new()),
             phase: Cell::new(Phase::Live),
+            connected: Cell::new(false),
+            candidates: RefCell::new(VecDeque::new()),
             phase_waker: AtomicWaker::new(),
         });
         let on_data_channel = Closure::<dyn FnMut(RtcDataChannelEvent)>::new({
@@ -141,6 +228,13 @@ impl PeerConnection {
             move |_: Event| shared.observe(pc.connection_state())
         });
         pc.set_onconnectionstatechange(Some(on_state_change.as_ref().unchecked_ref()));
+        let on_ice_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new({
+            let shared = shared.clone();
+            move |event: RtcPeerConnectionIceEvent| shared.on_candidate(&event)
+        });
+        if mode == Mode::BrowserToBrowser {
+            pc.set_onicecandidate(Some(on_ice_candidate.as_ref().unchecked_ref()));
+        }
 
         Ok(Self {
             pc,
@@ -148,8 +242,56 @@ impl PeerConnection {
             limits,
             _on_data_channel: on_data_channel,
             _on_state_change: on_state_change,
+            _on_ice_candidate: on_ice_candidate,
             sctp_watch: None,
+            _slot: slot,
         })
+    }
+
+    /// How this peer connection frames and closes its streams.
+    pub(crate) fn mode(&self) -> Mode {
+        self.shared.mode
+    }
+
+    /// The limits this peer connection was created with (minimums applied).
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The next local ICE candidate, `Ready(None)` being the end of gathering.
+    pub(crate) fn poll_local_candidate(&self, cx: &mut Context<'_>) -> Poll<Option<CandidateInit>> {
+        self.shared.phase_waker.register(cx.waker());
+        match self.shared.candidates.try_borrow_mut() {
+            Ok(mut queue) => match queue.pop_front() {
+                Some(candidate) => Poll::Ready(candidate),
+                None => Poll::Pending,
+            },
+            Err(_) => Poll::Pending,
+        }
+    }
+
+    /// `Ready` once the browser has reported the peer connection `connected`.
+    pub(crate) fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.shared.phase_waker.register(cx.waker());
+        if self.shared.connected.get() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// The underlying `RTCPeerConnection`, for the signaling calls in `signaled.rs`.
+    pub(crate) fn raw(&self) -> &RtcPeerConnection {
+        &self.pc
+    }
+
+    /// Creates an in-band negotiated channel with a label (the browser-to-browser `init`).
+    pub(crate) fn create_labelled_channel(&self, label: &str) -> Result<ChannelIo, Error> {
+        if self.shared.phase.get() != Phase::Live {
+            return Err(Error::ConnectionClosed);
+        }
+        let channel = js::create_data_channel(&self.pc, label, &RtcDataChannelInit::new())?;
+        Ok(ChannelIo::new(channel, &self.limits, self.shared.mode))
     }
 
     /// Creates the pre-negotiated channel with `id` (the Noise channel is id 0).
@@ -170,7 +312,7 @@ impl PeerConnection {
             return Err(Error::ConnectionClosed);
         }
         let channel = js::create_data_channel(&self.pc, CHANNEL_LABEL, init)?;
-        Ok(ChannelIo::new(channel, &self.limits))
+        Ok(ChannelIo::new(channel, &self.limits, self.shared.mode))
     }
 
     /// `createOffer()`, returning the offer's SDP text.
@@ -209,7 +351,8 @@ impl PeerConnection {
         Ok(())
     }
 
-    fn watch_sctp(&mut self) {
+    /// Watches the SCTP transport a remote description created (see the module doc).
+    pub(crate) fn watch_sctp(&mut self) {
         if self.sctp_watch.is_some() {
             return;
         }
@@ -268,6 +411,11 @@ impl PeerConnection {
         for channel in leftovers {
             channel.shutdown();
         }
+        if let Ok(mut held) = self.shared.init_channels.try_borrow_mut() {
+            for channel in held.drain(..) {
+                channel.shutdown();
+            }
+        }
         // Closes every data channel of this connection too, without firing their events.
         self.pc.close();
         self.shared.end(Phase::Closed);
@@ -280,10 +428,33 @@ impl Drop for PeerConnection {
         // Detach before the closures are freed: a JS call into a freed closure throws.
         self.pc.set_ondatachannel(None);
         self.pc.set_onconnectionstatechange(None);
+        self.pc.set_onicecandidate(None);
         if let Some(watch) = &self.sctp_watch {
             watch.transport.set_onstatechange(None);
         }
     }
+}
+
+/// `config`'s ICE servers as an array of `RTCIceServer`.
+fn ice_servers(config: &Config) -> Result<Array, Error> {
+    let servers = Array::new();
+    for server in config.ice_servers() {
+        server.validate().map_err(|message| Error::Js {
+            call: "RTCConfiguration.iceServers",
+            message,
+        })?;
+        let entry = RtcIceServer::new();
+        let urls: Array = server.urls.iter().map(|u| JsValue::from_str(u)).collect();
+        entry.set_urls(&urls);
+        if let Some(username) = &server.username {
+            entry.set_username(username);
+        }
+        if let Some(credential) = &server.credential {
+            entry.set_credential(credential);
+        }
+        servers.push(&entry);
+    }
+    Ok(servers)
 }
 
 /// `RTCPeerConnection.generateCertificate({ name: "ECDSA", namedCurve: "P-256" })`.

@@ -11,8 +11,8 @@ use futures::{channel::oneshot, AsyncRead, AsyncWrite, FutureExt};
 use libp2p_webrtc_utils::DropListener;
 use send_wrapper::SendWrapper;
 
-use super::channel::ChannelIo;
-use crate::{FrameAligned, MAX_FRAME_PAYLOAD_TO_WEBRTC_RS};
+use super::{channel::ChannelIo, Mode};
+use crate::FrameAligned;
 
 /// One libp2p stream: a WebRTC data channel with the libp2p message framing (FIN, STOP_SENDING,
 /// RESET_STREAM) of [`libp2p_webrtc_utils::Stream`], one frame per message ([`FrameAligned`]).
@@ -32,15 +32,14 @@ impl std::fmt::Debug for Stream {
 }
 
 /// Wraps `channel` as a [`Stream`], plus the future that closes the channel when the stream is
-/// done with it.
-pub(crate) fn open(channel: ChannelIo) -> (Stream, StreamCleanup) {
+/// done with it. `mode` sets the frame size the remote can take.
+pub(crate) fn open(channel: ChannelIo, mode: Mode) -> (Stream, StreamCleanup) {
     let (framed, drop_listener) = libp2p_webrtc_utils::Stream::new(channel.clone());
     let (alive, stream_dropped) = oneshot::channel();
     let stream = Stream {
-        // Our listeners are rust-libp2p's (webrtc-rs): frames within its 8 KiB read buffer.
         framed: SendWrapper::new(FrameAligned::with_max_payload(
             framed,
-            MAX_FRAME_PAYLOAD_TO_WEBRTC_RS,
+            mode.max_frame_payload(),
         )),
         _alive: alive,
     };

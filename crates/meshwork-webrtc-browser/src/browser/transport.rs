@@ -64,11 +64,7 @@ impl libp2p::core::Transport for Transport {
         let Some(target) = DialTarget::parse(&addr) else {
             return Err(TransportError::MultiaddrNotSupported(addr));
         };
-        let attempt = handshake::dial(
-            target,
-            self.config.keypair().clone(),
-            self.config.limits().normalized(),
-        );
+        let attempt = handshake::dial(target, self.config.clone());
         // The JS objects inside never leave the browser's one thread.
         Ok(SendWrapper::new(attempt).boxed())
     }
