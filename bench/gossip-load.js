@@ -19,14 +19,14 @@ const LATENCY_MESSAGES = Number(process.env.BENCH_LOAD_LATENCY_MESSAGES ?? 200)
 // Publishes in flight at once from a page (each awaited; the queue paces them).
 const WINDOW = Number(process.env.BENCH_LOAD_WINDOW ?? 64)
 const honestFlood = { perPeerMessagesPerSec: 100000, perPeerBurst: 100000, globalMessagesPerSec: 200000, globalBurst: 200000, perPeerBytesPerSec: 1 << 30, perPeerBytesBurst: 1 << 30 }
-const nodeOptions = { gossip: { flood: honestFlood } }
+export const nodeOptions = { gossip: { flood: honestFlood } }
 
-const quantile = (xs, q) => {
+export const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]
 }
 
-async function relayForLoad (perPeer) {
+export async function relayForLoad (perPeer) {
   const dir = mkdtempSync(join(tmpdir(), 'mw-load-'))
   const config = join(dir, 'relay.toml')
   const flood = { perPeerMessagesPerSec: perPeer, perPeerBurst: 2 * perPeer, globalMessagesPerSec: 200000, globalBurst: 200000, perPeerBytesPerSec: 1 << 30, perPeerBytesBurst: 1 << 30 }
@@ -35,7 +35,7 @@ async function relayForLoad (perPeer) {
 }
 
 /** Publish `warm-up i` from `a` until `b` receives one (the mesh is formed). */
-async function warmUp (a, b, topic) {
+export async function warmUp (a, b, topic) {
   await a.publishWhenReady(topic, 'warm-up 0')
   for (let i = 1; i < 200; i++) {
     if ((await b.events()).some((e) => e.type === 'message' && e.topic === topic && e.data.startsWith('warm-up'))) return
@@ -45,16 +45,16 @@ async function warmUp (a, b, topic) {
   throw new Error(`no warm-up message reached the other page on ${topic}`)
 }
 
-async function cpuTaskSeconds (page) {
+export async function cpuTaskSeconds (page) {
   const cdp = page.cdp ??= await page.context.newCDPSession(page.page)
   await cdp.send('Performance.enable')
   const { metrics } = await cdp.send('Performance.getMetrics')
   return metrics.find((m) => m.name === 'TaskDuration').value
 }
 
-/** Publish MESSAGES × 1 KiB from `sender`, WINDOW at a time; a publish refused with
+/** Publish `n` × 1 KiB from `sender`, WINDOW at a time; a publish refused with
  * BACKPRESSURE is retried after 5 ms (so nothing is given up). Returns the refusals. */
-async function publishAll (sender, topic) {
+export async function publishAll (sender, topic, n = MESSAGES) {
   return sender.page.evaluate(async ({ topic, n, window: w }) => {
     let next = 0
     let refused = 0
@@ -76,7 +76,7 @@ async function publishAll (sender, topic) {
     }
     await Promise.all(Array.from({ length: w }, worker))
     return refused
-  }, { topic, n: MESSAGES, window: WINDOW })
+  }, { topic, n, window: WINDOW })
 }
 
 async function pageToPage (browser, relay) {

@@ -18,6 +18,7 @@ import { launchBrowser, openNodePage } from '../playwright/lib/browser.js'
 import { repoRoot } from '../playwright/lib/paths.js'
 import { throughputRows } from './throughput.js'
 import { gossipLoadRows } from './gossip-load.js'
+import { browserToBrowserRows } from './browser-to-browser.js'
 
 // The latency runs send 200 messages/s from one author: above the default per-author flood limit
 // (10/s, for untrusted crowds), so every node here allows more.
@@ -136,7 +137,7 @@ const relayConfig = join(mkdtempSync(join(tmpdir(), 'mw-bench-')), 'relay.toml')
 writeFileSync(relayConfig, `[perf]\nserve = true\n\n[node.gossip.flood]\n${Object.entries(FLOOD).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
 const relay = await startRelay(['--config', relayConfig])
 const browser = await launchBrowser()
-// BENCH_ONLY=size,load,latency,rss,throughput,gossipload picks sections (default: all).
+// BENCH_ONLY=size,load,latency,rss,throughput,gossipload,b2b picks sections (default: all).
 const only = process.env.BENCH_ONLY?.split(',')
 const want = (name) => !only || only.includes(name)
 const rows = []
@@ -161,6 +162,7 @@ try {
   if (rss) rows.push(['relay RSS: idle → two pages connected and subscribed', `${(rss.idle / 1024).toFixed(1)} MiB → ${(rss.withTwo / 1024).toFixed(1)} MiB`])
   if (want('throughput')) rows.push(...await throughputRows(browser, relay))
   if (want('gossipload')) rows.push(...await gossipLoadRows(browser))
+  if (want('b2b')) rows.push(...await browserToBrowserRows(browser))
 } finally {
   await browser.close()
   await relay.stop()

@@ -3,7 +3,7 @@
 # private network namespace. `bash bench/run.sh --write` appends the figures to BENCHMARKS.md.
 # BENCH_RUNS (default 7), BENCH_MESSAGES (default 300), BENCH_PERF_MIB (64) and BENCH_PERF_RUNS (3)
 # set the sample sizes (BENCH_LOAD_MESSAGES, BENCH_LOAD_LATENCY_MESSAGES for gossip load);
-# BENCH_ONLY=size,load,latency,rss,throughput,gossipload picks sections.
+# BENCH_ONLY=size,load,latency,rss,throughput,gossipload,b2b picks sections.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

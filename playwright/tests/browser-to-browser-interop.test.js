@@ -4,16 +4,17 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { useRelayAndBrowser } from '../lib/suite.js'
+import { startRelay } from '../lib/relay.js'
 import { openNodePage } from '../lib/browser.js'
 import { dialWebRTC, openJsLibp2pPage } from '../lib/jslibp2p.js'
 
 let relay, browser
 useRelayAndBrowser((s) => ({ relay, browser } = s))
 
-/** A meshwork page on the relay (over WebSocket, like the js page) with a reservation. */
-async function meshworkPage () {
-  const page = await openNodePage(browser, relay, { relayHttp: relay.http, transports: ['websocket'] })
-  await page.waitForEvent(`e.type === 'relay:reservation' && e.relayPeerId === '${relay.peerId}'`)
+/** A meshwork page on `onRelay` (over WebSocket, like the js page) with a reservation. */
+async function meshworkPage (onRelay = relay) {
+  const page = await openNodePage(browser, onRelay, { relayHttp: onRelay.http, transports: ['websocket'] })
+  await page.waitForEvent(`e.type === 'relay:reservation' && e.relayPeerId === '${onRelay.peerId}'`)
   return page
 }
 
@@ -39,10 +40,11 @@ async function meshworkToJs (mw, js, topic, text, ms = 20000) {
   }
 }
 
-test('a meshwork page dials a js-libp2p page directly over WebRTC and they gossip both ways', { timeout: 120000 }, async () => {
+test('a meshwork page dials a js-libp2p page directly over WebRTC; they gossip both ways, and meshwork → js-libp2p still flows with the relay killed', { timeout: 120000 }, async () => {
   const topic = 'interop-mw-dials'
-  const js = await openJsLibp2pPage(browser, relay, { topic })
-  const mw = await meshworkPage()
+  const ownRelay = await startRelay()
+  const js = await openJsLibp2pPage(browser, ownRelay, { topic })
+  const mw = await meshworkPage(ownRelay)
   await withDiagnostics([mw, js], async () => {
     await mw.call('(n, t) => n.subscribe(t)', topic)
     const target = await js.webrtcAddress('ws')
@@ -59,10 +61,19 @@ test('a meshwork page dials a js-libp2p page directly over WebRTC and they gossi
     await js.publish(topic, 'js-libp2p → meshwork')
     const atMw = await mw.waitForEvent("e.type === 'message' && e.data === 'js-libp2p → meshwork'")
     assert.equal(atMw.from, js.peerId)
-    assert.equal(atMw.via, js.peerId, 'arrived over the direct connection, not through the relay')
+
+    // Without the relay, only the direct connection is left. (js-libp2p → meshwork over it is
+    // not checked: js-libp2p runs no gossipsub on relayed connections, rust-libp2p's gossipsub
+    // announced our subscriptions on the relayed one only and does not repeat them on the
+    // direct one, so the js node does not know we subscribed; see the issue notes.)
+    await ownRelay.proc.stop('SIGKILL')
+    await mw.waitForEvent(`e.type === 'peer:disconnect' && e.peerId === '${ownRelay.peerId}'`, 30000)
+    const afterRelay = await meshworkToJs(mw, js, topic, 'meshwork → js-libp2p, relay gone')
+    assert.equal(afterRelay.via, mw.peerId)
   })
   await mw.close()
   await js.close()
+  await ownRelay.stop()
 })
 
 test('a js-libp2p page dials a meshwork page directly over WebRTC and they gossip both ways', { timeout: 120000 }, async () => {

@@ -1,7 +1,7 @@
 //! The options a page passes to `createNode`, validated.
 
 use libp2p::Multiaddr;
-use meshwork_core::{validate, CoreError, ErrorCode, NodeConfig, TransportKind};
+use meshwork_core::{validate, CoreError, ErrorCode, KadMode, NodeConfig, TransportKind};
 use serde::Deserialize;
 
 use crate::webrtc_options::WebrtcOptions;
@@ -99,6 +99,12 @@ impl RawOptions {
         let webrtc = self.webrtc.unwrap_or_default();
         webrtc.validate()?;
         node.direct_upgrade = webrtc.direct_upgrade();
+        // A page is reachable only through relays; as a Kademlia server it would draw DHT
+        // queries over circuits. `Auto` would switch to server once the page has external
+        // (`/webrtc`) addresses, so a page asks only, unless told otherwise.
+        if node.kad_mode == KadMode::Auto {
+            node.kad_mode = KadMode::Client;
+        }
         Ok(BrowserOptions {
             bootstrap,
             relay_addresses_url,
@@ -147,6 +153,9 @@ mod tests {
         let o = RawOptions::default().validate().unwrap();
         assert_eq!(o.transports, BROWSER_TRANSPORTS.to_vec());
         assert!(o.reserve_on_relay);
+        assert_eq!(o.node.kad_mode, KadMode::Client);
+        let server = raw(r#"{"node":{"kadMode":"server"}}"#).validate().unwrap();
+        assert_eq!(server.node.kad_mode, KadMode::Server);
     }
 
     #[test]

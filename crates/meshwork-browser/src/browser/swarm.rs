@@ -66,15 +66,18 @@ pub fn build(
             let webtransport =
                 webtransport_websys::Transport::new(webtransport_websys::Config::new(key))
                     .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)));
+            // Order matters: the WebSocket transport reads `<relay>/ws/p2p/<relay>/p2p-circuit/…`
+            // as a dial of the relay itself, so browser-to-browser and the relay client (each
+            // refusing the other's addresses) go first.
             Ok::<_, meshwork_core::behaviour::BoxError>(
-                webtransport
+                browser_to_browser
+                    .or_transport(relayed)
+                    .map(|either, _| either.into_inner())
+                    .or_transport(webtransport)
+                    .map(|either, _| either.into_inner())
                     .or_transport(webrtc)
                     .map(|either, _| either.into_inner())
                     .or_transport(websocket)
-                    .map(|either, _| either.into_inner())
-                    .or_transport(browser_to_browser)
-                    .map(|either, _| either.into_inner())
-                    .or_transport(relayed)
                     .map(|either, _| either.into_inner()),
             )
         })
