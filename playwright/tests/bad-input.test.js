@@ -36,6 +36,7 @@ const cases = [
   ['dial a number', '(n) => n.dial(42)', 'INVALID_MULTIADDR'],
   ['dial a huge string', "(n) => n.dial('/ip4'.repeat(100000))", 'INVALID_MULTIADDR'],
   ['dial a closed port', "(n) => n.dial('/ip4/127.0.0.1/tcp/1/ws')", 'DIAL_FAILED'],
+  ['dial a peer ID with no route to it', "(n) => n.dial('12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE')", 'DIAL_FAILED'],
   ['subscribe to an empty topic', "(n) => n.subscribe('')", 'INVALID_TOPIC'],
   ['subscribe to a non-string', '(n) => n.subscribe({})', 'INVALID_TOPIC'],
   ['subscribe to a topic with a newline', "(n) => n.subscribe('a\\nb')", 'INVALID_TOPIC'],
@@ -71,6 +72,9 @@ for (const [name, src, code] of cases) {
 const badOptions = [
   ['a string', "'x'", 'INVALID_OPTIONS'],
   ['an unknown key', '({ bootstarp: [] })', 'INVALID_OPTIONS'],
+  ['an ICE server that is not STUN/TURN', "({ webrtc: { iceServers: [{ urls: ['http://example.org'] }] } })", 'INVALID_OPTIONS'],
+  ['an unknown webrtc key', '({ webrtc: { stunServers: [] } })', 'INVALID_OPTIONS'],
+  ['more peer connections than the browser allows', '({ webrtc: { maxTotalPeerConnections: 501 } })', 'INVALID_OPTIONS'],
   ['a non-browser transport', "({ transports: ['tcp'] })", 'INVALID_OPTIONS'],
   ['a bad relay URL', "({ relayHttp: 'ftp://x' })", 'INVALID_OPTIONS'],
   ['a bad bootstrap address', "({ bootstrap: ['/ip4/1.2.3.4/tcp/x'] })", 'INVALID_MULTIADDR'],

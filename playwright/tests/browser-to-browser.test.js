@@ -215,3 +215,23 @@ test('ICE that cannot succeed fails the upgrade with a timeout; the relayed conn
     await b.close()
   }
 })
+
+test('the page-wide budget refuses a peer connection beyond maxTotalPeerConnections; the relayed connection stays', async () => {
+  const a = await reservedPage(relay, { webrtc: { maxTotalPeerConnections: 1 } })
+  const b = await reservedPage(relay)
+  const c = await reservedPage(relay)
+  try {
+    assert.deepEqual(await dial(a, b.peerId), { ok: true, peer: b.peerId })
+    const refused = await dial(a, c.peerId)
+    assert.equal(refused.ok, false, JSON.stringify(refused))
+    assert.equal(refused.code, 'DIAL_FAILED')
+    assert.match(refused.message, /maxTotalPeerConnections 1/)
+    assert.equal((await peerEntry(a, c.peerId))?.transport, 'circuit', 'reached relayed instead')
+    const usage = await a.page.evaluate(async () => (await import('/npm/src/index.js')).peerConnectionUsage())
+    assert.deepEqual(usage, { live: 1, created: 1 })
+  } finally {
+    await a.close()
+    await b.close()
+    await c.close()
+  }
+})

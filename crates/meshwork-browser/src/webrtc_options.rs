@@ -58,7 +58,9 @@ impl WebrtcOptions {
             )));
         }
         for server in &self.ice_servers {
-            server.validate().map_err(|m| invalid(format!("iceServers: {m}")))?;
+            server
+                .validate()
+                .map_err(|m| invalid(format!("iceServers: {m}")))?;
         }
         if self.handshake_timeout_ms == 0 || self.handshake_timeout_ms > MAX_HANDSHAKE_TIMEOUT_MS {
             return Err(invalid(format!(
@@ -113,7 +115,12 @@ mod tests {
         assert!(o.browser_to_browser && o.close_relayed_connection);
         assert!(o.ice_servers.is_empty());
         assert_eq!(o.limits(), Limits::default());
-        assert_eq!(o.direct_upgrade(), Some(DirectUpgrade { close_relayed: true }));
+        assert_eq!(
+            o.direct_upgrade(),
+            Some(DirectUpgrade {
+                close_relayed: true
+            })
+        );
     }
 
     #[test]
@@ -127,8 +134,18 @@ mod tests {
         assert_eq!(o.limits().max_live_peer_connections, 3);
         assert_eq!(o.limits().max_total_peer_connections, 20);
         assert_eq!(o.limits().handshake_timeout_ms, 5000);
-        assert_eq!(o.direct_upgrade(), Some(DirectUpgrade { close_relayed: false }));
-        assert_eq!(parse(r#"{"browserToBrowser":false}"#).expect("valid").direct_upgrade(), None);
+        assert_eq!(
+            o.direct_upgrade(),
+            Some(DirectUpgrade {
+                close_relayed: false
+            })
+        );
+        assert_eq!(
+            parse(r#"{"browserToBrowser":false}"#)
+                .expect("valid")
+                .direct_upgrade(),
+            None
+        );
     }
 
     #[test]

@@ -66,7 +66,12 @@ impl Behaviour {
         relay_client: relay::client::Behaviour,
         config: &NodeConfig,
     ) -> Result<Self, CoreError> {
-        Self::with_streams(keypair, relay_client, config, libp2p_stream::Behaviour::new())
+        Self::with_streams(
+            keypair,
+            relay_client,
+            config,
+            libp2p_stream::Behaviour::new(),
+        )
     }
 
     /// [`Behaviour::new`] with a stream behaviour made beforehand, so that a transport can hold

@@ -106,7 +106,8 @@ impl<T: libp2p::core::Transport + Unpin> libp2p::core::Transport for RefuseBrows
     fn poll(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<libp2p::core::transport::TransportEvent<Self::ListenerUpgrade, Self::Error>> {
+    ) -> std::task::Poll<libp2p::core::transport::TransportEvent<Self::ListenerUpgrade, Self::Error>>
+    {
         std::pin::Pin::new(&mut self.0).poll(cx)
     }
 }
@@ -115,7 +116,10 @@ impl<T: libp2p::core::Transport + Unpin> libp2p::core::Transport for RefuseBrows
 pub fn is_browser_to_browser(addr: &Multiaddr) -> bool {
     let mut previous = None;
     for protocol in addr.iter() {
-        if matches!((&previous, &protocol), (Some(Protocol::P2pCircuit), Protocol::WebRTC)) {
+        if matches!(
+            (&previous, &protocol),
+            (Some(Protocol::P2pCircuit), Protocol::WebRTC)
+        ) {
             return true;
         }
         previous = Some(protocol);
@@ -145,10 +149,17 @@ mod tests {
 
     #[test]
     fn splits_a_browser_to_browser_address() {
-        let addr = m(&format!("/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/webrtc/p2p/{REMOTE}"));
+        let addr = m(&format!(
+            "/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/webrtc/p2p/{REMOTE}"
+        ));
         let (remote, relayed) = split(&addr).expect("browser-to-browser");
         assert_eq!(remote.to_string(), REMOTE);
-        assert_eq!(relayed, m(&format!("/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/p2p/{REMOTE}")));
+        assert_eq!(
+            relayed,
+            m(&format!(
+                "/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/p2p/{REMOTE}"
+            ))
+        );
     }
 
     #[test]
@@ -165,46 +176,81 @@ mod tests {
 
     #[test]
     fn addresses_through_our_reservation() {
-        let listen = m(&format!("/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit"));
+        let listen = m(&format!(
+            "/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit"
+        ));
         let remote: PeerId = REMOTE.parse().expect("peer");
         assert_eq!(
             webrtc_address(&listen),
-            Some(m(&format!("/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/webrtc")))
+            Some(m(&format!(
+                "/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/webrtc"
+            )))
         );
         assert_eq!(
             via_relay(&listen, remote, true),
-            Some(m(&format!("/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/webrtc/p2p/{REMOTE}")))
+            Some(m(&format!(
+                "/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/webrtc/p2p/{REMOTE}"
+            )))
         );
         assert_eq!(
             via_relay(&listen, remote, false),
-            Some(m(&format!("/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/p2p/{REMOTE}")))
+            Some(m(&format!(
+                "/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/p2p/{REMOTE}"
+            )))
         );
         assert_eq!(via_relay(&m("/ip4/127.0.0.1/tcp/1"), remote, true), None);
         // As the relay client reports them: with our own peer ID at the end.
-        let reported = m(&format!("/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/p2p/{REMOTE}"));
+        let reported = m(&format!(
+            "/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/p2p/{REMOTE}"
+        ));
         assert_eq!(
             webrtc_address(&reported),
-            Some(m(&format!("/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/webrtc")))
+            Some(m(&format!(
+                "/ip4/127.0.0.1/tcp/4002/ws/p2p/{RELAY}/p2p-circuit/webrtc"
+            )))
         );
         assert_eq!(webrtc_address(&m("/ip4/127.0.0.1/tcp/1")), None);
     }
 
     #[test]
     fn relay_transport_is_kept_off_browser_to_browser_addresses() {
-        use libp2p::core::{transport::{DialOpts, PortUse, TransportError}, Endpoint, Transport as _};
-        let mut transport = RefuseBrowserToBrowser(libp2p::core::transport::MemoryTransport::default());
-        let opts = DialOpts { role: Endpoint::Dialer, port_use: PortUse::New };
-        let b2b = m(&format!("/memory/1/p2p/{RELAY}/p2p-circuit/webrtc/p2p/{REMOTE}"));
-        assert!(matches!(transport.dial(b2b, opts), Err(TransportError::MultiaddrNotSupported(_))));
+        use libp2p::core::{
+            transport::{DialOpts, PortUse, TransportError},
+            Endpoint, Transport as _,
+        };
+        let mut transport =
+            RefuseBrowserToBrowser(libp2p::core::transport::MemoryTransport::default());
+        let opts = DialOpts {
+            role: Endpoint::Dialer,
+            port_use: PortUse::New,
+        };
+        let b2b = m(&format!(
+            "/memory/1/p2p/{RELAY}/p2p-circuit/webrtc/p2p/{REMOTE}"
+        ));
+        assert!(matches!(
+            transport.dial(b2b, opts),
+            Err(TransportError::MultiaddrNotSupported(_))
+        ));
         // Everything else reaches the inner transport (nobody listens on this port, so the
         // memory transport refuses it itself, with its own error).
-        assert!(matches!(transport.dial(m("/memory/4242"), opts), Err(TransportError::Other(_))));
-        assert!(!is_browser_to_browser(&m(&format!("/memory/1/p2p/{RELAY}/p2p-circuit/p2p/{REMOTE}"))));
+        assert!(matches!(
+            transport.dial(m("/memory/4242"), opts),
+            Err(TransportError::Other(_))
+        ));
+        assert!(!is_browser_to_browser(&m(&format!(
+            "/memory/1/p2p/{RELAY}/p2p-circuit/p2p/{REMOTE}"
+        ))));
     }
 
     #[test]
     fn bare_peer_ids() {
-        assert_eq!(bare_peer(&m(&format!("/p2p/{REMOTE}"))).map(|p| p.to_string()), Some(REMOTE.to_owned()));
-        assert_eq!(bare_peer(&m(&format!("/ip4/1.2.3.4/tcp/1/p2p/{REMOTE}"))), None);
+        assert_eq!(
+            bare_peer(&m(&format!("/p2p/{REMOTE}"))).map(|p| p.to_string()),
+            Some(REMOTE.to_owned())
+        );
+        assert_eq!(
+            bare_peer(&m(&format!("/ip4/1.2.3.4/tcp/1/p2p/{REMOTE}"))),
+            None
+        );
     }
 }

@@ -31,8 +31,8 @@ mod transport_kind;
 pub mod validate;
 
 pub use command::Command;
-pub use connected_peers::ConnectedPeers;
 pub use config::{GossipConfig, KadMode, LimitsConfig, NodeConfig, RelayServerConfig};
+pub use connected_peers::ConnectedPeers;
 pub use error::{describe_chain, CoreError, ErrorCode};
 pub use event::{Event, PeerInfo};
 pub use handle::{channel, CommandReceiver, EventReceiver, EventSender, NodeHandle};

@@ -63,12 +63,13 @@ impl TransportKind {
     pub fn of_endpoint(endpoint: &libp2p::core::ConnectedPoint) -> Self {
         match endpoint {
             libp2p::core::ConnectedPoint::Dialer { address, .. } => Self::of(address),
-            libp2p::core::ConnectedPoint::Listener { local_addr, send_back_addr } => {
-                match Self::of(local_addr) {
-                    TransportKind::Other => Self::of(send_back_addr),
-                    kind => kind,
-                }
-            }
+            libp2p::core::ConnectedPoint::Listener {
+                local_addr,
+                send_back_addr,
+            } => match Self::of(local_addr) {
+                TransportKind::Other => Self::of(send_back_addr),
+                kind => kind,
+            },
         }
     }
 
@@ -145,7 +146,10 @@ mod tests {
             kind("/ip4/127.0.0.1/tcp/1/ws/p2p-circuit/webrtc"),
             TransportKind::Webrtc
         );
-        assert_eq!(kind("/webrtc/p2p/12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE"), TransportKind::Webrtc);
+        assert_eq!(
+            kind("/webrtc/p2p/12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE"),
+            TransportKind::Webrtc
+        );
     }
 
     #[test]
@@ -160,12 +164,21 @@ mod tests {
             TransportKind::of_endpoint(&listener("/ip4/127.0.0.1/tcp/1/ws/p2p-circuit", peer)),
             TransportKind::Circuit
         );
-        assert_eq!(TransportKind::of_endpoint(&listener("/webrtc", &format!("/webrtc{peer}"))), TransportKind::Webrtc);
         assert_eq!(
-            TransportKind::of_endpoint(&listener("/ip4/127.0.0.1/tcp/1/ws", "/ip4/127.0.0.1/tcp/9")),
+            TransportKind::of_endpoint(&listener("/webrtc", &format!("/webrtc{peer}"))),
+            TransportKind::Webrtc
+        );
+        assert_eq!(
+            TransportKind::of_endpoint(&listener(
+                "/ip4/127.0.0.1/tcp/1/ws",
+                "/ip4/127.0.0.1/tcp/9"
+            )),
             TransportKind::Websocket
         );
-        assert_eq!(TransportKind::of_endpoint(&listener("/memory/1", "/memory/2")), TransportKind::Memory);
+        assert_eq!(
+            TransportKind::of_endpoint(&listener("/memory/1", "/memory/2")),
+            TransportKind::Memory
+        );
         let dialer = ConnectedPoint::Dialer {
             address: "/ip4/127.0.0.1/udp/1/quic-v1".parse().expect("addr"),
             role_override: Endpoint::Dialer,

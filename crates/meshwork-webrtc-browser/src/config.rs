@@ -123,8 +123,12 @@ impl IceServer {
         }
         for url in &self.urls {
             let scheme = url.split(':').next().unwrap_or_default();
-            if !matches!(scheme, "stun" | "stuns" | "turn" | "turns") || url.len() <= scheme.len() + 1 {
-                return Err(format!("ICE server URL {url:?} must start with stun:, stuns:, turn: or turns:"));
+            if !matches!(scheme, "stun" | "stuns" | "turn" | "turns")
+                || url.len() <= scheme.len() + 1
+            {
+                return Err(format!(
+                    "ICE server URL {url:?} must start with stun:, stuns:, turn: or turns:"
+                ));
             }
         }
         Ok(())
@@ -296,7 +300,9 @@ mod tests {
             credential: None,
         };
         assert!(server(&["stun:stun.example.org:3478"]).validate().is_ok());
-        assert!(server(&["turns:turn.example.org", "stun:x"]).validate().is_ok());
+        assert!(server(&["turns:turn.example.org", "stun:x"])
+            .validate()
+            .is_ok());
         assert!(server(&[]).validate().is_err());
         assert!(server(&["http://example.org"]).validate().is_err());
         assert!(server(&["stun:"]).validate().is_err());

@@ -69,6 +69,10 @@ pub enum Error {
         /// What arrived.
         got: &'static str,
     },
+    /// `listen_on("/webrtc")` could not start (already listening, or the signaling protocol is
+    /// taken).
+    #[error("cannot listen for browser-to-browser connections: {0}")]
+    Listen(String),
     /// Opening another `RTCPeerConnection` would exceed [`crate::Limits::max_live_peer_connections`]
     /// or [`crate::Limits::max_total_peer_connections`] (browsers cap peer connections per page).
     #[error("peer connection limit reached: {0}")]

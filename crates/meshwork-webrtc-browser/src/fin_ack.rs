@@ -106,7 +106,7 @@ mod tests {
         assert_eq!(classify(&frame(None, Some(b"hello"))), Inbound::Other);
         assert_eq!(classify(&frame(Some(1), None)), Inbound::Other); // STOP_SENDING
         assert_eq!(classify(&frame(Some(2), None)), Inbound::Other); // RESET
-        // A FIN riding on data is left to the framing above.
+                                                                     // A FIN riding on data is left to the framing above.
         assert_eq!(classify(&frame(Some(FLAG_FIN), Some(b"x"))), Inbound::Other);
         assert_eq!(classify(&[0u8; 64]), Inbound::Other);
     }
@@ -140,7 +140,9 @@ mod tests {
 
     impl InboundOnly {
         fn new(bytes: Vec<u8>) -> Self {
-            Self(std::sync::Arc::new(std::sync::Mutex::new(std::io::Cursor::new(bytes))))
+            Self(std::sync::Arc::new(std::sync::Mutex::new(
+                std::io::Cursor::new(bytes),
+            )))
         }
     }
 

@@ -65,11 +65,11 @@ pub mod signaling;
 mod browser;
 
 #[cfg(target_arch = "wasm32")]
+pub use browser::b2b_target as browser_to_browser_target;
+#[cfg(target_arch = "wasm32")]
 pub use browser::{
     peer_connection_counts, BrowserToBrowserTransport, Connection, IsConnected, Stream, Transport,
 };
-#[cfg(target_arch = "wasm32")]
-pub use browser::b2b_target as browser_to_browser_target;
 pub use config::{Config, IceServer, IceTransportPolicy, Limits};
 pub use error::Error;
 pub use frame_aligned::{FrameAligned, MAX_FRAME_PAYLOAD, MAX_FRAME_PAYLOAD_TO_WEBRTC_RS};

@@ -331,11 +331,13 @@ async fn rawstream(
             read += n;
         }
     };
-    Ok(match tokio::time::timeout(RAWSTREAM_TIMEOUT, exchange).await {
-        Ok(Ok(read)) => (read, "closed".to_owned()),
-        Ok(Err(e)) => (0, format!("error: {e}")),
-        Err(_) => (0, "timeout".to_owned()),
-    })
+    Ok(
+        match tokio::time::timeout(RAWSTREAM_TIMEOUT, exchange).await {
+            Ok(Ok(read)) => (read, "closed".to_owned()),
+            Ok(Err(e)) => (0, format!("error: {e}")),
+            Err(_) => (0, "timeout".to_owned()),
+        },
+    )
 }
 
 /// Publish `count` messages at about `rate` per second, each without waiting for the last.

@@ -138,7 +138,12 @@ impl WasmNode {
             let address = if text.starts_with('/') {
                 meshwork_core::validate::multiaddr(&text)?
             } else {
-                let peer = meshwork_core::validate::peer_id(&text)?;
+                let peer: libp2p::PeerId = text.trim().parse().map_err(|_| {
+                    CoreError::new(
+                        ErrorCode::InvalidMultiaddr,
+                        format!("{text:?} is neither a multiaddr nor a peer ID"),
+                    )
+                })?;
                 libp2p::Multiaddr::empty().with(libp2p::multiaddr::Protocol::P2p(peer))
             };
             let peer = handle.dial(address).await?;

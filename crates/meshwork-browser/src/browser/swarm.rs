@@ -55,7 +55,7 @@ pub fn build(
                 signaling,
                 std::sync::Arc::new(move |peer| connected.contains(peer)),
             )
-                    .map(|(peer, conn), _| (peer, StreamMuxerBox::new(conn)));
+            .map(|(peer, conn), _| (peer, StreamMuxerBox::new(conn)));
             let relayed = RefuseBrowserToBrowser(relay_transport)
                 .upgrade(Version::V1Lazy)
                 .authenticate(

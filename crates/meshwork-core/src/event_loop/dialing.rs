@@ -3,7 +3,10 @@
 
 use libp2p::{
     multiaddr::Protocol,
-    swarm::{dial_opts::{DialOpts, PeerCondition}, ConnectionId},
+    swarm::{
+        dial_opts::{DialOpts, PeerCondition},
+        ConnectionId,
+    },
     Multiaddr, PeerId,
 };
 
@@ -21,7 +24,10 @@ pub(super) enum PendingDial {
     /// Resolves when this connection is up.
     Plain(Reply<PeerId>),
     /// A relayed connection; once up, `direct` (its `/webrtc` upgrade) is dialled.
-    ThenUpgrade { direct: Multiaddr, reply: Reply<PeerId> },
+    ThenUpgrade {
+        direct: Multiaddr,
+        reply: Reply<PeerId>,
+    },
 }
 
 impl EventLoop {
@@ -42,7 +48,9 @@ impl EventLoop {
             }
         }
         let opts = match expected {
-            Some(peer) => DialOpts::peer_id(peer).addresses(vec![address.clone()]).build(),
+            Some(peer) => DialOpts::peer_id(peer)
+                .addresses(vec![address.clone()])
+                .build(),
             None => DialOpts::unknown_peer_id().address(address.clone()).build(),
         };
         self.start_dial(opts, &address, PendingDial::Plain(reply));
@@ -72,7 +80,13 @@ impl EventLoop {
     }
 
     /// Browser to browser: relayed first (unless already connected), then direct.
-    fn dial_browser(&mut self, peer: PeerId, relayed: Multiaddr, direct: Multiaddr, reply: Reply<PeerId>) {
+    fn dial_browser(
+        &mut self,
+        peer: PeerId,
+        relayed: Multiaddr,
+        direct: Multiaddr,
+        reply: Reply<PeerId>,
+    ) {
         if self.has_connection(&peer, TransportKind::Webrtc) {
             let _ = reply.send(Ok(peer));
             return;
@@ -80,7 +94,9 @@ impl EventLoop {
         if self.peers.contains_key(&peer) {
             return self.dial_direct(peer, direct, reply);
         }
-        let opts = DialOpts::peer_id(peer).addresses(vec![relayed.clone()]).build();
+        let opts = DialOpts::peer_id(peer)
+            .addresses(vec![relayed.clone()])
+            .build();
         self.start_dial(opts, &relayed, PendingDial::ThenUpgrade { direct, reply });
     }
 
@@ -125,7 +141,9 @@ impl EventLoop {
             Some(PendingDial::Plain(reply)) => {
                 let _ = reply.send(Ok(peer));
             }
-            Some(PendingDial::ThenUpgrade { direct, reply }) => self.dial_direct(peer, direct, reply),
+            Some(PendingDial::ThenUpgrade { direct, reply }) => {
+                self.dial_direct(peer, direct, reply)
+            }
             None => {}
         }
     }
@@ -134,7 +152,10 @@ impl EventLoop {
     pub(super) fn on_dial_failed(&mut self, id: ConnectionId, message: &str) -> bool {
         match self.pending_dials.remove(&id) {
             Some(PendingDial::Plain(reply) | PendingDial::ThenUpgrade { reply, .. }) => {
-                let _ = reply.send(Err(CoreError::new(ErrorCode::DialFailed, message.to_owned())));
+                let _ = reply.send(Err(CoreError::new(
+                    ErrorCode::DialFailed,
+                    message.to_owned(),
+                )));
                 true
             }
             None => false,

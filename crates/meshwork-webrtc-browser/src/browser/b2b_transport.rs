@@ -36,7 +36,8 @@ pub struct BrowserToBrowserTransport {
     is_connected: IsConnected,
     listener: Option<Listener>,
     /// Events waiting for `poll` (listener closed).
-    pending_events: VecDeque<TransportEvent<BoxFuture<'static, Result<(PeerId, Connection), Error>>, Error>>,
+    pending_events:
+        VecDeque<TransportEvent<BoxFuture<'static, Result<(PeerId, Connection), Error>>, Error>>,
 }
 
 /// Whether the node has a connection to a peer (to signal over).
@@ -85,7 +86,10 @@ pub fn browser_to_browser_target(addr: &Multiaddr) -> Option<PeerId> {
 
 fn is_listen_address(addr: &Multiaddr) -> bool {
     let mut protocols = addr.iter();
-    matches!((protocols.next(), protocols.next()), (Some(Protocol::WebRTC), None))
+    matches!(
+        (protocols.next(), protocols.next()),
+        (Some(Protocol::WebRTC), None)
+    )
 }
 
 impl libp2p::core::Transport for BrowserToBrowserTransport {
@@ -94,20 +98,23 @@ impl libp2p::core::Transport for BrowserToBrowserTransport {
     type ListenerUpgrade = BoxFuture<'static, Result<Self::Output, Self::Error>>;
     type Dial = BoxFuture<'static, Result<Self::Output, Self::Error>>;
 
-    fn listen_on(&mut self, id: ListenerId, addr: Multiaddr) -> Result<(), TransportError<Self::Error>> {
+    fn listen_on(
+        &mut self,
+        id: ListenerId,
+        addr: Multiaddr,
+    ) -> Result<(), TransportError<Self::Error>> {
         if !is_listen_address(&addr) {
             return Err(TransportError::MultiaddrNotSupported(addr));
         }
         if self.listener.is_some() {
-            return Err(TransportError::Other(Error::Js {
-                call: "listen_on",
-                message: "already listening on /webrtc".to_owned(),
-            }));
+            return Err(TransportError::Other(Error::Listen(
+                "already listening on /webrtc".to_owned(),
+            )));
         }
         let incoming = self
             .control
             .accept(browser_to_browser::PROTOCOL)
-            .map_err(|e| TransportError::Other(Error::Js { call: "listen_on", message: e.to_string() }))?;
+            .map_err(|e| TransportError::Other(Error::Listen(e.to_string())))?;
         self.listener = Some(Listener { id, incoming });
         Ok(())
     }
@@ -115,16 +122,21 @@ impl libp2p::core::Transport for BrowserToBrowserTransport {
     fn remove_listener(&mut self, id: ListenerId) -> bool {
         if self.listener.as_ref().is_some_and(|l| l.id == id) {
             self.listener = None;
-            self.pending_events.push_back(TransportEvent::ListenerClosed {
-                listener_id: id,
-                reason: Ok(()),
-            });
+            self.pending_events
+                .push_back(TransportEvent::ListenerClosed {
+                    listener_id: id,
+                    reason: Ok(()),
+                });
             return true;
         }
         false
     }
 
-    fn dial(&mut self, addr: Multiaddr, opts: DialOpts) -> Result<Self::Dial, TransportError<Self::Error>> {
+    fn dial(
+        &mut self,
+        addr: Multiaddr,
+        opts: DialOpts,
+    ) -> Result<Self::Dial, TransportError<Self::Error>> {
         if opts.role.is_listener() {
             return Err(TransportError::MultiaddrNotSupported(addr));
         }
@@ -155,8 +167,11 @@ impl libp2p::core::Transport for BrowserToBrowserTransport {
         };
         match listener.incoming.poll_next_unpin(cx) {
             Poll::Ready(Some((peer, stream))) => {
-                let upgrade = SendWrapper::new(browser_to_browser::accept(peer, stream, config)).boxed();
-                let send_back_addr = Multiaddr::empty().with(Protocol::WebRTC).with(Protocol::P2p(peer));
+                let upgrade =
+                    SendWrapper::new(browser_to_browser::accept(peer, stream, config)).boxed();
+                let send_back_addr = Multiaddr::empty()
+                    .with(Protocol::WebRTC)
+                    .with(Protocol::P2p(peer));
                 Poll::Ready(TransportEvent::Incoming {
                     listener_id: listener.id,
                     upgrade,
@@ -167,7 +182,10 @@ impl libp2p::core::Transport for BrowserToBrowserTransport {
             Poll::Ready(None) => {
                 let id = listener.id;
                 self.listener = None;
-                Poll::Ready(TransportEvent::ListenerClosed { listener_id: id, reason: Ok(()) })
+                Poll::Ready(TransportEvent::ListenerClosed {
+                    listener_id: id,
+                    reason: Ok(()),
+                })
             }
             Poll::Pending => Poll::Pending,
         }

@@ -25,7 +25,11 @@ use futures::{
 use gloo_timers::future::TimeoutFuture;
 use libp2p::{PeerId, StreamProtocol};
 
-use super::{connection::Connection, peer::{PeerConnection, INIT_CHANNEL_LABEL}, Mode};
+use super::{
+    connection::Connection,
+    peer::{PeerConnection, INIT_CHANNEL_LABEL},
+    Mode,
+};
 use crate::{
     signaling::{exchange, SIGNALING_PROTOCOL},
     Config, Error, Limits,
@@ -42,12 +46,14 @@ pub(crate) async fn dial(
 ) -> Result<(PeerId, Connection), Error> {
     let limits = config.limits().normalized();
     bounded(limits, async move {
-        let stream = control.open_stream(peer, PROTOCOL).await.map_err(|e| {
-            Error::SignalingUnavailable {
-                peer: Box::new(peer),
-                reason: e.to_string(),
-            }
-        })?;
+        let stream =
+            control
+                .open_stream(peer, PROTOCOL)
+                .await
+                .map_err(|e| Error::SignalingUnavailable {
+                    peer: Box::new(peer),
+                    reason: e.to_string(),
+                })?;
         let mut pc = PeerConnection::new(&config, Mode::BrowserToBrowser).await?;
         let mut init = pc.create_labelled_channel(INIT_CHANNEL_LABEL)?;
         let signaling = exchange::offer(&mut pc, exchange::framed(stream)).await?;

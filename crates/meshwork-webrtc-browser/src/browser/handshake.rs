@@ -30,7 +30,10 @@ const NOISE_CHANNEL_ID: u16 = 0;
 ///
 /// On any failure (and on timeout, or when the returned future is dropped) the peer connection
 /// is closed.
-pub(crate) async fn dial(target: DialTarget, config: Config) -> Result<(PeerId, Connection), Error> {
+pub(crate) async fn dial(
+    target: DialTarget,
+    config: Config,
+) -> Result<(PeerId, Connection), Error> {
     let limits = config.limits().normalized();
     let attempt = pin!(establish(target, config));
     let deadline = TimeoutFuture::new(limits.handshake_timeout_ms);

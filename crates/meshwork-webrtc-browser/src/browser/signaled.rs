@@ -53,8 +53,12 @@ impl SignalingPeer for PeerConnection {
         init.set_sdp_m_line_index(candidate.sdp_m_line_index);
         if let Some(fragment) = &candidate.username_fragment {
             // web-sys has no setter for it; it is a plain dictionary member.
-            Reflect::set(&init, &JsValue::from_str("usernameFragment"), &JsValue::from_str(fragment))
-                .map_err(js_error("RTCIceCandidateInit.usernameFragment"))?;
+            Reflect::set(
+                &init,
+                &JsValue::from_str("usernameFragment"),
+                &JsValue::from_str(fragment),
+            )
+            .map_err(js_error("RTCIceCandidateInit.usernameFragment"))?;
         }
         JsFuture::from(
             self.raw()

@@ -65,7 +65,10 @@ pub(crate) fn framed<S: AsyncRead + AsyncWrite + Unpin>(stream: S) -> SignalStre
 
 /// The dialer's side. Returns the stream once the peer connection is connected, for the
 /// caller to close when its own clean-up (the `init` channel) is done.
-pub(crate) async fn offer<P, S>(peer: &mut P, mut stream: SignalStream<S>) -> Result<SignalStream<S>, Error>
+pub(crate) async fn offer<P, S>(
+    peer: &mut P,
+    mut stream: SignalStream<S>,
+) -> Result<SignalStream<S>, Error>
 where
     P: SignalingPeer,
     S: AsyncRead + AsyncWrite + Unpin,
@@ -77,13 +80,17 @@ where
         Signal::Answer(sdp) => sdp,
         other => return Err(unexpected("an SDP answer", &other)),
     };
-    peer.set_remote_description(SdpKind::Answer, &answer).await?;
+    peer.set_remote_description(SdpKind::Answer, &answer)
+        .await?;
     trade_candidates(peer, &mut stream).await?;
     Ok(stream)
 }
 
 /// The listener's side; returns the stream once connected, like [`offer`].
-pub(crate) async fn answer<P, S>(peer: &mut P, mut stream: SignalStream<S>) -> Result<SignalStream<S>, Error>
+pub(crate) async fn answer<P, S>(
+    peer: &mut P,
+    mut stream: SignalStream<S>,
+) -> Result<SignalStream<S>, Error>
 where
     P: SignalingPeer,
     S: AsyncRead + AsyncWrite + Unpin,
@@ -154,7 +161,10 @@ where
                     }
                 }
                 Signal::Candidate(Some(_)) => {
-                    tracing::debug!(limit = MAX_REMOTE_CANDIDATES, "ignoring ICE candidates beyond the limit");
+                    tracing::debug!(
+                        limit = MAX_REMOTE_CANDIDATES,
+                        "ignoring ICE candidates beyond the limit"
+                    );
                 }
                 Signal::Candidate(None) => {}
                 other => return Err(unexpected("an ICE candidate", &other)),

@@ -57,7 +57,11 @@ pub struct CandidateInit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdp_mid: Option<String>,
     /// The index of the media description the candidate belongs to.
-    #[serde(default, rename = "sdpMLineIndex", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "sdpMLineIndex",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sdp_m_line_index: Option<u16>,
     /// The ICE username fragment the candidate belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
