@@ -3,7 +3,7 @@
 // nothing can take another path, gossip latency and lossless 1 KiB throughput over the direct
 // link alone.
 import { openNodePage } from '../playwright/lib/browser.js'
-import { cpuTaskSeconds, nodeOptions, publishAll, quantile, relayForLoad, warmUp } from './gossip-load.js'
+import { cpuTaskSeconds, nodeOptions, oneWayLatency, publishAll, quantile, relayForLoad, warmUp } from './gossip-load.js'
 
 const RUNS = Number(process.env.BENCH_B2B_RUNS ?? 5)
 const MESSAGES = Number(process.env.BENCH_B2B_MESSAGES ?? 5000)
@@ -53,16 +53,8 @@ export async function browserToBrowserRows (browser) {
     await a.call(`(n) => n.subscribe('${topic}')`)
     await warmUp(a, b, topic)
 
-    await a.page.evaluate(async ({ topic, n }) => {
-      for (let i = 0; i < n; i++) {
-        await window.mw.node.publish(topic, new TextEncoder().encode(`lat ${i} ${Date.now()}`))
-        await new Promise((resolve) => setTimeout(resolve, 10))
-      }
-    }, { topic, n: LATENCY_MESSAGES })
-    await b.waitForEvent(`e.type === 'message' && e.data.startsWith('lat ${LATENCY_MESSAGES - 1} ')`, 30000)
-    const got = (await b.events()).filter((e) => e.type === 'message' && e.data.startsWith('lat '))
-    const delays = got.map((e) => e.at - Number(e.data.split(' ')[2]))
-    rows.push([`gossip latency page → page over the direct WebRTC link, relay gone (p50 / p99 of ${got.length})`, `${quantile(delays, 0.5).toFixed(1)} ms / ${quantile(delays, 0.99).toFixed(1)} ms`])
+    const lat = await oneWayLatency(a, b, topic, LATENCY_MESSAGES)
+    rows.push([`gossip latency page → page over the direct WebRTC link, relay gone (p50 / p99 of ${lat.received})`, `${lat.p50.toFixed(1)} ms / ${lat.p99.toFixed(1)} ms`])
 
     const cpu0 = await cpuTaskSeconds(a)
     const wallStart = Date.now()

@@ -134,6 +134,20 @@ async function pageToNative (browser, relay) {
   }
 }
 
+/** Publish `n` timestamped messages from `a`, 10 ms apart; one-way delays seen at `b`. */
+export async function oneWayLatency (a, b, topic, n) {
+  await a.page.evaluate(async ({ topic, n }) => {
+    for (let i = 0; i < n; i++) {
+      await window.mw.node.publish(topic, new TextEncoder().encode(`lat ${i} ${Date.now()}`))
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }, { topic, n })
+  await b.waitForEvent(`e.type === 'message' && e.data.startsWith('lat ${n - 1} ')`, 30000)
+  const got = (await b.events()).filter((e) => e.type === 'message' && e.data.startsWith('lat '))
+  const delays = got.map((e) => e.at - Number(e.data.split(' ')[2]))
+  return { p50: quantile(delays, 0.5), p99: quantile(delays, 0.99), received: got.length }
+}
+
 async function latency (browser, relay, withFlooder) {
   const topic = withFlooder ? 'lat-flood' : 'lat-quiet'
   const a = await openNodePage(browser, relay, { relayHttp: relay.http, node: nodeOptions })
@@ -144,18 +158,10 @@ async function latency (browser, relay, withFlooder) {
     await a.call(`(n) => n.subscribe('${topic}')`)
     await warmUp(a, b, topic)
     const flood = flooder?.command({ cmd: 'flood', topic, count: 100000, ratePerSec: 10000 }, 120000)
-    await a.page.evaluate(async ({ topic, n }) => {
-      for (let i = 0; i < n; i++) {
-        await window.mw.node.publish(topic, new TextEncoder().encode(`lat ${i} ${Date.now()}`))
-        await new Promise((resolve) => setTimeout(resolve, 10))
-      }
-    }, { topic, n: LATENCY_MESSAGES })
-    await b.waitForEvent(`e.type === 'message' && e.data.startsWith('lat ${LATENCY_MESSAGES - 1} ')`, 30000)
-    const got = (await b.events()).filter((e) => e.type === 'message' && e.data.startsWith('lat '))
-    const delays = got.map((e) => e.at - Number(e.data.split(' ')[2]))
+    const measured = await oneWayLatency(a, b, topic, LATENCY_MESSAGES)
     flood?.catch(() => {}) // the flooder is stopped before it reports
     if (flooder) flooder.proc.child.kill('SIGTERM')
-    return { p50: quantile(delays, 0.5), p99: quantile(delays, 0.99), received: got.length }
+    return measured
   } finally {
     await a.close()
     await b.close()

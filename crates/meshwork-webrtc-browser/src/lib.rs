@@ -65,10 +65,9 @@ pub mod signaling;
 mod browser;
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::b2b_target as browser_to_browser_target;
-#[cfg(target_arch = "wasm32")]
 pub use browser::{
-    peer_connection_counts, BrowserToBrowserTransport, Connection, IsConnected, Stream, Transport,
+    browser_to_browser_target, peer_connection_counts, BrowserToBrowserTransport, Connection,
+    IsConnected, Stream, Transport,
 };
 pub use config::{Config, IceServer, IceTransportPolicy, Limits};
 pub use error::Error;

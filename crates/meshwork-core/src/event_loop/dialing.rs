@@ -30,6 +30,15 @@ pub(super) enum PendingDial {
     },
 }
 
+impl PendingDial {
+    /// The caller waiting on this dial.
+    fn into_reply(self) -> Reply<PeerId> {
+        match self {
+            Self::Plain(reply) | Self::ThenUpgrade { reply, .. } => reply,
+        }
+    }
+}
+
 impl EventLoop {
     /// Starts a dial of `address`: a multiaddr, a browser-to-browser address, or a bare
     /// `/p2p/<peer>` (reached through our relay reservations).
@@ -111,11 +120,8 @@ impl EventLoop {
     }
 
     fn start_dial(&mut self, opts: DialOpts, address: &Multiaddr, pending: PendingDial) {
-        let reply = |p: PendingDial| match p {
-            PendingDial::Plain(r) | PendingDial::ThenUpgrade { reply: r, .. } => r,
-        };
         if self.pending_dials.len() >= self.config.limits.max_pending_outgoing as usize {
-            let _ = reply(pending).send(Err(CoreError::new(
+            let _ = pending.into_reply().send(Err(CoreError::new(
                 ErrorCode::LimitReached,
                 format!("{} dials already pending", self.pending_dials.len()),
             )));
@@ -127,7 +133,7 @@ impl EventLoop {
                 self.pending_dials.insert(id, pending);
             }
             Err(e) => {
-                let _ = reply(pending).send(Err(CoreError::new(
+                let _ = pending.into_reply().send(Err(CoreError::new(
                     ErrorCode::DialFailed,
                     format!("cannot dial {address}: {}", describe_chain(&e)),
                 )));
@@ -151,8 +157,8 @@ impl EventLoop {
     /// A dial failed; `false` if nobody was waiting on it.
     pub(super) fn on_dial_failed(&mut self, id: ConnectionId, message: &str) -> bool {
         match self.pending_dials.remove(&id) {
-            Some(PendingDial::Plain(reply) | PendingDial::ThenUpgrade { reply, .. }) => {
-                let _ = reply.send(Err(CoreError::new(
+            Some(pending) => {
+                let _ = pending.into_reply().send(Err(CoreError::new(
                     ErrorCode::DialFailed,
                     message.to_owned(),
                 )));
@@ -165,8 +171,7 @@ impl EventLoop {
     /// Fails every waiting dial (the node stops).
     pub(super) fn fail_pending_dials(&mut self) {
         for (_, pending) in self.pending_dials.drain() {
-            let (PendingDial::Plain(reply) | PendingDial::ThenUpgrade { reply, .. }) = pending;
-            let _ = reply.send(Err(CoreError::stopped()));
+            let _ = pending.into_reply().send(Err(CoreError::stopped()));
         }
     }
 

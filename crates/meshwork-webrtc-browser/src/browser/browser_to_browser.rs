@@ -16,23 +16,20 @@
 //! Each side is bounded by [`crate::Limits::handshake_timeout_ms`]; on failure, timeout or drop
 //! the peer connection is closed and the relayed connection is untouched.
 
-use std::{future::poll_fn, pin::pin};
+use std::future::poll_fn;
 
-use futures::{
-    future::{self, Either},
-    AsyncWriteExt as _, Future,
-};
-use gloo_timers::future::TimeoutFuture;
+use futures::AsyncWriteExt as _;
 use libp2p::{PeerId, StreamProtocol};
 
 use super::{
     connection::Connection,
+    handshake::within_handshake_timeout,
     peer::{PeerConnection, INIT_CHANNEL_LABEL},
     Mode,
 };
 use crate::{
     signaling::{exchange, SIGNALING_PROTOCOL},
-    Config, Error, Limits,
+    Config, Error,
 };
 
 /// The protocol name, as libp2p-stream wants it.
@@ -45,7 +42,7 @@ pub(crate) async fn dial(
     config: Config,
 ) -> Result<(PeerId, Connection), Error> {
     let limits = config.limits().normalized();
-    bounded(limits, async move {
+    within_handshake_timeout(limits, async move {
         let stream =
             control
                 .open_stream(peer, PROTOCOL)
@@ -76,7 +73,7 @@ pub(crate) async fn accept(
     config: Config,
 ) -> Result<(PeerId, Connection), Error> {
     let limits = config.limits().normalized();
-    bounded(limits, async move {
+    within_handshake_timeout(limits, async move {
         let mut pc = PeerConnection::new(&config, Mode::BrowserToBrowser).await?;
         let signaling = exchange::answer(&mut pc, exchange::framed(stream)).await?;
         close_signaling(signaling).await;
@@ -84,18 +81,6 @@ pub(crate) async fn accept(
         Ok((peer, Connection::new(pc, None)))
     })
     .await
-}
-
-/// Runs `attempt` within the handshake timeout.
-async fn bounded<T>(
-    limits: Limits,
-    attempt: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    let deadline = TimeoutFuture::new(limits.handshake_timeout_ms);
-    match future::select(pin!(attempt), deadline).await {
-        Either::Left((result, _)) => result,
-        Either::Right(((), _)) => Err(Error::HandshakeTimeout(limits.handshake_timeout())),
-    }
 }
 
 /// Closes our side of the signaling stream; the remote may already have closed it.

@@ -13,7 +13,7 @@
 //!
 //! The whole dial is bounded by [`Limits::handshake_timeout_ms`].
 
-use std::pin::pin;
+use std::{future::Future, pin::pin};
 
 use futures::future::{self, Either};
 use gloo_timers::future::TimeoutFuture;
@@ -21,7 +21,7 @@ use libp2p::PeerId;
 use libp2p_webrtc_utils::noise;
 
 use super::{connection::Connection, peer::PeerConnection, stream, Mode};
-use crate::{dial_target::DialTarget, sdp, Config, Error};
+use crate::{dial_target::DialTarget, sdp, Config, Error, Limits};
 
 /// The id of the pre-negotiated data channel that carries the Noise handshake.
 const NOISE_CHANNEL_ID: u16 = 0;
@@ -35,14 +35,25 @@ pub(crate) async fn dial(
     config: Config,
 ) -> Result<(PeerId, Connection), Error> {
     let limits = config.limits().normalized();
-    let attempt = pin!(establish(target, config));
+    let socket = target.socket;
+    let result = within_handshake_timeout(limits, establish(target, config)).await;
+    if let Err(Error::HandshakeTimeout(_)) = &result {
+        tracing::debug!(address = %socket, "WebRTC-direct dial timed out");
+    }
+    result
+}
+
+/// Runs `attempt` within [`Limits::handshake_timeout_ms`], failing with
+/// [`Error::HandshakeTimeout`]; the attempt (and the peer connection it owns) is dropped then.
+/// Both WebRTC-direct and browser-to-browser connections are bounded by it.
+pub(crate) async fn within_handshake_timeout<T>(
+    limits: Limits,
+    attempt: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
     let deadline = TimeoutFuture::new(limits.handshake_timeout_ms);
-    match future::select(attempt, deadline).await {
+    match future::select(pin!(attempt), deadline).await {
         Either::Left((result, _)) => result,
-        Either::Right(((), _)) => {
-            tracing::debug!(address = %target.socket, "WebRTC-direct dial timed out");
-            Err(Error::HandshakeTimeout(limits.handshake_timeout()))
-        }
+        Either::Right(((), _)) => Err(Error::HandshakeTimeout(limits.handshake_timeout())),
     }
 }
 

@@ -19,7 +19,6 @@
 //! | `b2b_transport.rs` | the public [`BrowserToBrowserTransport`] (`/webrtc`) |
 
 mod b2b_transport;
-pub use b2b_transport::browser_to_browser_target as b2b_target;
 mod browser_to_browser;
 mod budget;
 mod channel;
@@ -31,7 +30,7 @@ mod signaled;
 mod stream;
 mod transport;
 
-pub use b2b_transport::{BrowserToBrowserTransport, IsConnected};
+pub use b2b_transport::{browser_to_browser_target, BrowserToBrowserTransport, IsConnected};
 pub use budget::peer_connection_counts;
 pub use connection::Connection;
 pub use stream::Stream;
