@@ -211,10 +211,17 @@ impl EventLoop {
             .collect();
         self.relayed_to_close.retain(|(_, at)| *at > now);
         for peer in due {
-            if !self.has_connection(&peer, TransportKind::Webrtc) {
+            let Some(state) = self.peers.get(&peer) else {
+                continue;
+            };
+            if !state
+                .connections
+                .iter()
+                .any(|c| c.transport == TransportKind::Webrtc)
+            {
                 continue;
             }
-            let relayed: Vec<ConnectionId> = self.peers[&peer]
+            let relayed: Vec<ConnectionId> = state
                 .connections
                 .iter()
                 .filter(|c| c.transport == TransportKind::Circuit)
