@@ -6,7 +6,7 @@ use std::{
 };
 
 use libp2p::{multiaddr::Protocol, Multiaddr};
-use meshwork_core::{KadMode, NodeConfig, RelayServerConfig};
+use meshwork_core::{KadMode, MeshConfig, NodeConfig, RelayServerConfig};
 use serde::Deserialize;
 
 use crate::cli::Cli;
@@ -194,16 +194,21 @@ pub struct Settings {
 
 /// The core settings a relay starts from (before `[node]` in the file).
 pub fn relay_node_defaults() -> NodeConfig {
-    let mut node = NodeConfig::default();
-    node.relay_server = Some(RelayServerConfig::default());
-    node.autonat = true;
-    node.dcutr = true;
-    node.kad_mode = KadMode::Server;
-    node.advertise_listen_addrs = true;
+    let mut node = NodeConfig {
+        relay_server: Some(RelayServerConfig::default()),
+        autonat: true,
+        dcutr: true,
+        kad_mode: KadMode::Server,
+        advertise_listen_addrs: true,
+        ..NodeConfig::default()
+    };
     node.gossip.follow_peer_topics = true;
     node.gossip.max_topics = 1024;
     node.limits.max_established = 4096;
     node.limits.max_pending_incoming = 512;
+    // Pages reach each other only through the relay: it forwards every message to every
+    // subscriber, not to gossipsub's usual 6–12.
+    node.gossip.mesh = MeshConfig::everyone(node.limits.max_established as usize);
     node
 }
 

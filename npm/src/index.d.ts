@@ -95,6 +95,12 @@ export interface NodeOptions {
   node?: CoreOptions
   /** Browser-to-browser WebRTC and the page's WebRTC limits. */
   webrtc?: WebrtcOptions
+  /**
+   * Log to the browser console: a level (`"info"`) or per-target levels
+   * (`"warn,libp2p_gossipsub=debug"`). Default: no logging. The first node in a page that sets
+   * it decides for the whole page.
+   */
+  logLevel?: string
 }
 
 /** An ICE server (RTCIceServer) for browser-to-browser connections across NATs. */

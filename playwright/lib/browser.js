@@ -21,12 +21,23 @@ export async function launchBrowser () {
  * Open the relay's page and start a meshwork node in it. Every node event is recorded in
  * `window.mw.events` with a wall-clock `at` (ms since epoch), `data` decoded as text.
  */
-export async function openNodePage (browser, relay, options) {
+export async function openNodePage (browser, relay, options = {}) {
+  // MESHWORK_E2E_PAGE_LOG (e.g. "warn,libp2p_gossipsub=debug") turns on the pages' console log;
+  // with MESHWORK_E2E_VERBOSE the lines are also printed as they come.
+  if (process.env.MESHWORK_E2E_PAGE_LOG && options.logLevel === undefined) {
+    options = { ...options, logLevel: process.env.MESHWORK_E2E_PAGE_LOG }
+  }
   const context = await browser.newContext()
   const page = await context.newPage()
+  // The last 1000 console lines, for failure messages.
   const consoleLines = []
-  page.on('console', (m) => { if (consoleLines.length < 500) consoleLines.push(`${m.type()}: ${m.text()}`) })
-  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`))
+  const keep = (line) => {
+    consoleLines.push(line)
+    if (consoleLines.length > 1000) consoleLines.shift()
+    if (process.env.MESHWORK_E2E_VERBOSE) console.error(`[page] ${line}`)
+  }
+  page.on('console', (m) => keep(`${m.type()}: ${m.text()}`))
+  page.on('pageerror', (e) => keep(`pageerror: ${e.message}`))
   await page.goto(`${relay.http}/`)
   const started = await page.evaluate(async (options) => {
     const { createNode } = await import('/npm/src/index.js')

@@ -81,6 +81,10 @@ const badOptions = [
   ['a zero message limit', '({ node: { gossip: { maxMessageBytes: 0 } } })', 'INVALID_OPTIONS'],
   ['a misspelt flood option', '({ node: { gossip: { flood: { perPeerMessagesPerSecond: 5 } } } })', 'INVALID_OPTIONS'],
   ['a zero flood rate', '({ node: { gossip: { flood: { perPeerMessagesPerSec: 0 } } } })', 'INVALID_OPTIONS'],
+  ['an unordered gossip mesh', '({ node: { gossip: { mesh: { low: 8, target: 6, high: 12 } } } })', 'INVALID_OPTIONS'],
+  ['a log level that is not one', "({ logLevel: 'libp2p=loud' })", 'INVALID_OPTIONS'],
+  ['an empty log level', "({ logLevel: '' })", 'INVALID_OPTIONS'],
+  ['a log level that is not a string', '({ logLevel: 3 })', 'INVALID_OPTIONS'],
   ['a relay URL where nothing listens', "({ relayHttp: 'http://127.0.0.1:1' })", 'FETCH_FAILED'],
   ['a relay URL that is not a relay', '({ relayHttp: location.origin + "/npm" })', 'FETCH_FAILED']
 ]
@@ -102,6 +106,22 @@ for (const [name, optionsSrc, code] of badOptions) {
     assert.equal(r.name, 'MeshworkError')
   })
 }
+
+test('logLevel sends the node\'s log to the console', async () => {
+  const logged = await openNodePage(browser, relay, { relayHttp: relay.http, transports: ['websocket'], logLevel: 'info,libp2p_gossipsub=debug' })
+  try {
+    await logged.call("(n) => n.subscribe('logged')")
+    const deadline = Date.now() + 10000
+    while (!logged.consoleLines.some((l) => /libp2p_gossipsub/.test(l)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    assert.ok(logged.consoleLines.some((l) => /INFO libp2p_swarm: local_peer_id=/.test(l)), logged.consoleLines.slice(0, 20).join('\n'))
+    assert.ok(logged.consoleLines.some((l) => /DEBUG libp2p_gossipsub/.test(l)), 'gossipsub debug lines')
+    assert.ok(!logged.consoleLines.some((l) => /DEBUG libp2p_kad/.test(l)), 'other modules stay at info')
+  } finally {
+    await logged.close()
+  }
+})
 
 test('perf to a relay that does not serve it rejects with STREAM_FAILED', async () => {
   const r = await outcome('(n, relay) => n.perf(relay, { uploadBytes: 1024 })', relay.peerId)

@@ -3,6 +3,7 @@
 use libp2p::Multiaddr;
 use meshwork_core::{validate, CoreError, ErrorCode, KadMode, NodeConfig, TransportKind};
 use serde::Deserialize;
+use tracing_subscriber::filter::Targets;
 
 use crate::webrtc_options::WebrtcOptions;
 
@@ -17,6 +18,9 @@ pub const BROWSER_TRANSPORTS: [TransportKind; 3] = [
 
 /// Most bootstrap addresses accepted.
 pub const MAX_BOOTSTRAP: usize = 64;
+
+/// Longest `logLevel` string accepted.
+pub const MAX_LOG_LEVEL_CHARS: usize = 1024;
 
 /// Options as they arrive from JS (camelCase keys; unknown keys are refused).
 #[derive(Debug, Default, Deserialize)]
@@ -36,6 +40,9 @@ pub struct RawOptions {
     pub node: Option<NodeConfig>,
     /// Browser-to-browser WebRTC and the page's WebRTC limits (see `WebrtcOptions`).
     pub webrtc: Option<WebrtcOptions>,
+    /// Log to the browser console: a level (`"info"`) or per-target levels
+    /// (`"warn,libp2p_gossipsub=debug"`). Default: no logging.
+    pub log_level: Option<String>,
 }
 
 /// Validated options.
@@ -53,6 +60,8 @@ pub struct BrowserOptions {
     pub node: NodeConfig,
     /// WebRTC settings.
     pub webrtc: WebrtcOptions,
+    /// Console log filter, if logging was asked for.
+    pub log_filter: Option<Targets>,
 }
 
 impl RawOptions {
@@ -93,6 +102,7 @@ impl RawOptions {
                 out
             }
         };
+        let log_filter = self.log_level.as_deref().map(log_filter).transpose()?;
         let relay_addresses_url = self.relay_http.as_deref().map(addresses_url).transpose()?;
         let mut node = self.node.unwrap_or_default();
         node.validate().map_err(|m| invalid(format!("node: {m}")))?;
@@ -112,8 +122,28 @@ impl RawOptions {
             reserve_on_relay: self.reserve_on_relay.unwrap_or(true),
             node,
             webrtc,
+            log_filter,
         })
     }
+}
+
+/// Parse `logLevel`: `"debug"`, or `"warn,libp2p_gossipsub=debug,meshwork_core=trace"`.
+pub fn log_filter(text: &str) -> Result<Targets, CoreError> {
+    let invalid = |m: String| CoreError::new(ErrorCode::InvalidOptions, m);
+    if text.len() > MAX_LOG_LEVEL_CHARS {
+        return Err(invalid(format!(
+            "logLevel has {} characters; the maximum is {MAX_LOG_LEVEL_CHARS}",
+            text.len()
+        )));
+    }
+    if text.trim().is_empty() {
+        return Err(invalid("logLevel is empty".into()));
+    }
+    text.parse::<Targets>().map_err(|e| {
+        invalid(format!(
+            "logLevel {text:?}: {e} (use a level such as \"info\", or \"warn,libp2p_gossipsub=debug\")"
+        ))
+    })
 }
 
 /// `http(s)://host[:port][/base]` → `…/api/addresses`.
@@ -203,6 +233,26 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn log_levels() {
+        assert!(RawOptions::default()
+            .validate()
+            .unwrap()
+            .log_filter
+            .is_none());
+        let o = raw(r#"{"logLevel":"warn,libp2p_gossipsub=debug"}"#)
+            .validate()
+            .unwrap();
+        let f = o.log_filter.unwrap();
+        assert!(f.would_enable("libp2p_gossipsub::handler", &tracing::Level::DEBUG));
+        assert!(!f.would_enable("libp2p_kad", &tracing::Level::INFO));
+        for bad in ["", "   ", "x=loud", "a=b=c"] {
+            let e = log_filter(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidOptions, "{bad}");
+        }
+        assert!(log_filter(&"a".repeat(MAX_LOG_LEVEL_CHARS + 1)).is_err());
     }
 
     #[test]

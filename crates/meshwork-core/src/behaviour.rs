@@ -22,6 +22,13 @@ pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/meshwork/kad/1.0.
 /// Bytes added to the largest payload to get gossipsub's frame limit (signature, key, topic, ids).
 const GOSSIP_FRAME_OVERHEAD: usize = 8 * 1024;
 
+/// More headroom on the frame limit, for a bug in libp2p-gossipsub 0.50.1: its decoder checks the
+/// limit against the whole read buffer, which holds the frame plus up to one read (8 KiB,
+/// asynchronous-codec's read size) of the next frame. On QUIC and WebTransport, where reads span
+/// frames, a full-size message then failed the check and gossipsub dropped the stream with
+/// every message in flight on it. Test: `native-relay/tests/gossip_over_quic.rs`.
+const GOSSIP_READ_SLACK: usize = 8 * 1024;
+
 /// Messages gossipsub queues per peer for sending (publishes, forwards, IHAVE/IWANT).
 const GOSSIP_PEER_QUEUE: usize = 5000;
 
@@ -147,7 +154,13 @@ fn gossipsub(keypair: &Keypair, config: &NodeConfig) -> Result<Gossipsub, CoreEr
     let invalid = |m: &str| CoreError::new(ErrorCode::InvalidOptions, format!("gossipsub: {m}"));
     let gossip_config = gossipsub::ConfigBuilder::default()
         .heartbeat_interval(Duration::from_millis(g.heartbeat_interval_ms))
-        .max_transmit_size(g.max_message_bytes + GOSSIP_FRAME_OVERHEAD)
+        .max_transmit_size(g.max_message_bytes + GOSSIP_FRAME_OVERHEAD + GOSSIP_READ_SLACK)
+        .mesh_n_low(g.mesh.low)
+        .mesh_n(g.mesh.target)
+        .mesh_n_high(g.mesh.high)
+        // gossipsub requires mesh_outbound_min <= mesh_n_low and 2 * mesh_outbound_min <= mesh_n
+        // (its default is 2).
+        .mesh_outbound_min(2.min(g.mesh.low).min(g.mesh.target / 2))
         .validation_mode(gossipsub::ValidationMode::Strict)
         // Nothing is delivered or forwarded before the event loop's checks say so.
         .validate_messages()
@@ -202,14 +215,30 @@ fn kademlia(
 }
 
 fn relay_server(r: &crate::RelayServerConfig) -> relay::Config {
-    relay::Config {
+    // (burst, refill) as libp2p's limiter wants them; validation keeps burst >= 1.
+    let rate = |l: crate::config::RateLimit| {
+        (
+            std::num::NonZeroU32::new(l.burst).unwrap_or(std::num::NonZeroU32::MIN),
+            Duration::from_secs(l.refill_secs),
+        )
+    };
+    let config = relay::Config {
         max_reservations: r.max_reservations,
         max_reservations_per_peer: r.max_reservations_per_peer,
         reservation_duration: Duration::from_secs(r.reservation_duration_secs),
+        reservation_rate_limiters: Vec::new(),
         max_circuits: r.max_circuits,
         max_circuits_per_peer: r.max_circuits_per_peer,
         max_circuit_duration: Duration::from_secs(r.max_circuit_duration_secs),
         max_circuit_bytes: r.max_circuit_bytes,
-        ..relay::Config::default()
-    }
+        circuit_src_rate_limiters: Vec::new(),
+    };
+    let (burst, refill) = rate(r.reservation_rate_per_peer);
+    let config = config.reservation_rate_per_peer(burst, refill);
+    let (burst, refill) = rate(r.reservation_rate_per_ip);
+    let config = config.reservation_rate_per_ip(burst, refill);
+    let (burst, refill) = rate(r.circuit_rate_per_peer);
+    let config = config.circuit_src_per_peer(burst, refill);
+    let (burst, refill) = rate(r.circuit_rate_per_ip);
+    config.circuit_src_per_ip(burst, refill)
 }

@@ -60,6 +60,58 @@ pub struct GossipConfig {
     pub publish_queue_bytes: usize,
     /// Gossipsub peer scoring (see `gossip::scoring`). Default true.
     pub peer_scoring: bool,
+    /// How many peers this node forwards each message to (the gossipsub mesh).
+    pub mesh: MeshConfig,
+}
+
+/// The gossipsub mesh degree: how many peers per topic a node forwards full messages to (the
+/// others get only IHAVE gossip, a heartbeat or more later).
+///
+/// The defaults (gossipsub's D = 6, D_lo = 5, D_hi = 12) suit a peer among peers. A relay that
+/// pages reach only through it must forward to all of them, so the relay raises `high` to the
+/// number of connections it accepts (see `meshwork-relay`'s defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct MeshConfig {
+    /// Fewer mesh peers than this and the heartbeat grafts more, up to `target`. Default 5.
+    pub low: usize,
+    /// The mesh size the heartbeat grafts or prunes towards. Default 6.
+    pub target: usize,
+    /// More mesh peers than this and the heartbeat prunes down to `target`; a GRAFT beyond it
+    /// is refused. Default 12.
+    pub high: usize,
+}
+
+impl Default for MeshConfig {
+    fn default() -> Self {
+        Self {
+            low: 5,
+            target: 6,
+            high: 12,
+        }
+    }
+}
+
+impl MeshConfig {
+    /// Every subscriber up to `high` peers: a relay's mesh.
+    pub fn everyone(high: usize) -> Self {
+        Self {
+            low: high.min(64),
+            target: high,
+            high,
+        }
+    }
+
+    /// Check `1 ≤ low ≤ target ≤ high ≤ 1,000,000`.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.low == 0 || self.low > self.target || self.target > self.high {
+            return Err("gossip.mesh must have 1 <= low <= target <= high".into());
+        }
+        if self.high > 1_000_000 {
+            return Err("gossip.mesh.high must be at most 1000000".into());
+        }
+        Ok(())
+    }
 }
 
 impl Default for GossipConfig {
@@ -80,6 +132,7 @@ impl Default for GossipConfig {
             publish_queue_per_topic: 1024,
             publish_queue_bytes: 32 << 20,
             peer_scoring: true,
+            mesh: MeshConfig::default(),
         }
     }
 }
@@ -136,6 +189,48 @@ pub struct RelayServerConfig {
     pub max_circuit_duration_secs: u64,
     /// Most bytes relayed per circuit (each direction). Default 16 MiB.
     pub max_circuit_bytes: u64,
+    /// New reservations per peer ID. Default a burst of 30, then one per 120 s (libp2p's).
+    pub reservation_rate_per_peer: RateLimit,
+    /// New reservations per IP address. Default a burst of 600, then one per second: many
+    /// browsers can share one NAT address (libp2p's default, 60 then one per minute, would stop
+    /// the 61st page of an office).
+    pub reservation_rate_per_ip: RateLimit,
+    /// New circuits per source peer ID. Default a burst of 30, then one per 120 s (libp2p's).
+    pub circuit_rate_per_peer: RateLimit,
+    /// New circuits per source IP address. Default a burst of 600, then one per second.
+    pub circuit_rate_per_ip: RateLimit,
+}
+
+/// A token bucket: up to `burst` at once, then one more every `refill_secs` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimit {
+    /// Requests allowed at once (at least 1).
+    pub burst: u32,
+    /// Seconds until one more is allowed (at least 1).
+    pub refill_secs: u64,
+}
+
+impl RateLimit {
+    /// libp2p's per-peer default: 30, then one per two minutes.
+    pub const PER_PEER: Self = Self {
+        burst: 30,
+        refill_secs: 120,
+    };
+    /// meshwork's per-IP default: 600, then one per second.
+    pub const PER_IP: Self = Self {
+        burst: 600,
+        refill_secs: 1,
+    };
+
+    fn validate(&self, name: &str) -> Result<(), String> {
+        if self.burst == 0 || self.refill_secs == 0 || self.refill_secs > 86_400 {
+            return Err(format!(
+                "relayServer.{name} needs burst >= 1 and 1 <= refillSecs <= 86400"
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for RelayServerConfig {
@@ -148,6 +243,10 @@ impl Default for RelayServerConfig {
             max_circuits_per_peer: 16,
             max_circuit_duration_secs: 600,
             max_circuit_bytes: 16 * 1024 * 1024,
+            reservation_rate_per_peer: RateLimit::PER_PEER,
+            reservation_rate_per_ip: RateLimit::PER_IP,
+            circuit_rate_per_peer: RateLimit::PER_PEER,
+            circuit_rate_per_ip: RateLimit::PER_IP,
         }
     }
 }
@@ -232,6 +331,7 @@ impl NodeConfig {
             .validate()
             .map_err(|e| format!("gossip.chunks: {e}"))?;
         g.pacer.validate()?;
+        g.mesh.validate()?;
         if g.validation_timeout_ms == 0 || g.validation_timeout_ms > 60_000 {
             return Err("gossip.validationTimeoutMs must be between 1 and 60000".into());
         }
@@ -262,6 +362,11 @@ impl NodeConfig {
             if r.max_circuit_duration_secs > u64::from(u32::MAX) {
                 return Err("relayServer.maxCircuitDurationSecs is too large".into());
             }
+            r.reservation_rate_per_peer
+                .validate("reservationRatePerPeer")?;
+            r.reservation_rate_per_ip.validate("reservationRatePerIp")?;
+            r.circuit_rate_per_peer.validate("circuitRatePerPeer")?;
+            r.circuit_rate_per_ip.validate("circuitRatePerIp")?;
         }
         Ok(())
     }
@@ -281,6 +386,39 @@ mod tests {
         let mut c = NodeConfig::default();
         c.limits.command_queue = 0;
         assert!(c.validate().unwrap_err().contains("commandQueue"));
+    }
+
+    #[test]
+    fn mesh_degrees_are_ordered() {
+        let mut c = NodeConfig::default();
+        c.gossip.mesh = MeshConfig::everyone(4096);
+        assert_eq!(c.validate(), Ok(()));
+        c.gossip.mesh.low = 5000;
+        assert!(c.validate().unwrap_err().contains("gossip.mesh"));
+        c.gossip.mesh = MeshConfig {
+            low: 0,
+            target: 1,
+            high: 1,
+        };
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn relay_rate_limits_are_checked() {
+        let mut c = NodeConfig {
+            relay_server: Some(RelayServerConfig::default()),
+            ..NodeConfig::default()
+        };
+        assert_eq!(c.validate(), Ok(()));
+        if let Some(r) = c.relay_server.as_mut() {
+            r.circuit_rate_per_ip.burst = 0;
+        }
+        assert!(c.validate().unwrap_err().contains("circuitRatePerIp"));
+        let parsed: RelayServerConfig =
+            serde_json::from_str(r#"{"reservationRatePerIp":{"burst":5,"refillSecs":10}}"#)
+                .unwrap();
+        assert_eq!(parsed.reservation_rate_per_ip.burst, 5);
+        assert_eq!(parsed.circuit_rate_per_ip, RateLimit::PER_IP);
     }
 
     #[test]

@@ -31,7 +31,7 @@ mod transport_kind;
 pub mod validate;
 
 pub use command::Command;
-pub use config::{GossipConfig, KadMode, LimitsConfig, NodeConfig, RelayServerConfig};
+pub use config::{GossipConfig, KadMode, LimitsConfig, MeshConfig, NodeConfig, RelayServerConfig};
 pub use connected_peers::ConnectedPeers;
 pub use error::{describe_chain, CoreError, ErrorCode};
 pub use event::{Event, PeerInfo};

@@ -1,6 +1,7 @@
 //! Everything that touches JS: compiled for wasm32 only.
 
 mod bootstrap;
+mod console_log;
 mod events;
 mod fetch;
 mod js;

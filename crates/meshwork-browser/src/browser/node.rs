@@ -10,7 +10,7 @@ use meshwork_core::{event_loop::EventLoop, CoreError, ErrorCode, EventReceiver, 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{bootstrap, events, js, panic_hook, swarm, validator::JsValidator};
+use super::{bootstrap, console_log, events, js, panic_hook, swarm, validator::JsValidator};
 use crate::options::RawOptions;
 
 thread_local! {
@@ -72,6 +72,9 @@ impl WasmNode {
             })?;
             let raw: RawOptions = js::options_arg(options, "options")?;
             let options = raw.validate()?;
+            if let Some(filter) = options.log_filter.clone() {
+                console_log::install(filter);
+            }
             let connected = meshwork_core::ConnectedPeers::default();
             let swarm = swarm::build(Keypair::generate_ed25519(), &options, &connected)?;
             let (event_loop, handle, events) = EventLoop::new(swarm, options.node.clone());
