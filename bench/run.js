@@ -6,7 +6,9 @@
 // connected per transport (median of RUNS, min, max); gossip one-way latency page→native and
 // native→page (p50/p99 over MESSAGES, each transport); relay RSS with two pages connected;
 // stream throughput page ↔ relay per transport and over raw WebTransport (bench/throughput.js);
-// gossip under load (bench/gossip-load.js).
+// gossip under load (bench/gossip-load.js); browser to browser (bench/browser-to-browser.js);
+// native gossip reach, circuit throughput and relay scale (bench/native.js, meshwork-bench);
+// meshwork and js-libp2p side by side, in a table of its own (bench/compare.js).
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync, appendFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -19,13 +21,19 @@ import { repoRoot } from '../playwright/lib/paths.js'
 import { throughputRows } from './throughput.js'
 import { gossipLoadRows } from './gossip-load.js'
 import { browserToBrowserRows } from './browser-to-browser.js'
+import { meshworkLoadToConnected } from './page-load.js'
+import { compareRows } from './compare.js'
+import { rssKiB } from './rss.js'
+import { circuitRows, reachRows, scaleRows } from './native.js'
 
 // The latency runs send 200 messages/s from one author: above the default per-author flood limit
 // (10/s, for untrusted crowds), so every node here allows more.
 const FLOOD = { perPeerMessagesPerSec: 100000, perPeerBurst: 100000, globalMessagesPerSec: 200000, globalBurst: 200000 }
 const NODE = { gossip: { flood: FLOOD } }
-const RUNS = Number(process.env.BENCH_RUNS ?? 7)
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300)
+// BENCH_SMOKE=1: one run and few messages, to check that every scenario still works.
+const SMOKE = process.env.BENCH_SMOKE === '1'
+const RUNS = Number(process.env.BENCH_RUNS ?? (SMOKE ? 1 : 7))
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? (SMOKE ? 20 : 300))
 const TRANSPORTS = ['webtransport', 'webrtc-direct', 'websocket']
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache', 'meshwork', 'target')
 
@@ -50,27 +58,6 @@ function wasmSizes () {
     gzip: gzipSync(readFileSync(final), { level: 9 }).length,
     glueGzip: gzipSync(js, { level: 9 }).length
   }
-}
-
-async function pageLoadToConnected (browser, relay, transport) {
-  const times = []
-  for (let i = 0; i < RUNS; i++) {
-    const context = await browser.newContext()
-    const page = await context.newPage()
-    await page.goto(`${relay.http}/`)
-    // From navigation start: the page loads, fetches the module and wasm, fetches the relay's
-    // addresses and connects. Resolves when createNode resolves (the relay is connected).
-    const t = await page.evaluate(async (transport) => {
-      const { createNode } = await import('/npm/src/index.js')
-      const node = await createNode({ relayHttp: location.origin, transports: [transport] })
-      const at = performance.now()
-      await node.stop()
-      return at
-    }, transport)
-    times.push(t)
-    await context.close()
-  }
-  return times
 }
 
 async function latency (browser, relay, transport) {
@@ -114,11 +101,6 @@ async function latency (browser, relay, transport) {
   }
 }
 
-function rssKiB (pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  return Number(status.match(/VmRSS:\s+(\d+) kB/)[1])
-}
-
 async function relayRssWithTwoPages (browser, relay) {
   const idle = rssKiB(relay.proc.child.pid)
   const a = await openNodePage(browser, relay, { relayHttp: relay.http, transports: ['webtransport'] })
@@ -137,10 +119,12 @@ const relayConfig = join(mkdtempSync(join(tmpdir(), 'mw-bench-')), 'relay.toml')
 writeFileSync(relayConfig, `[perf]\nserve = true\n\n[node.gossip.flood]\n${Object.entries(FLOOD).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
 const relay = await startRelay(['--config', relayConfig])
 const browser = await launchBrowser()
-// BENCH_ONLY=size,load,latency,rss,throughput,gossipload,b2b picks sections (default: all).
+// BENCH_ONLY=size,load,latency,rss,throughput,gossipload,b2b,reach,circuit,scale,compare picks
+// sections (default: all).
 const only = process.env.BENCH_ONLY?.split(',')
 const want = (name) => !only || only.includes(name)
 const rows = []
+let compare = null
 try {
   if (want('size')) {
     const size = wasmSizes()
@@ -151,7 +135,7 @@ try {
   }
   const rss = want('rss') ? await relayRssWithTwoPages(browser, relay) : null
   for (const transport of want('load') ? TRANSPORTS : []) {
-    const t = await pageLoadToConnected(browser, relay, transport)
+    const t = await meshworkLoadToConnected(browser, relay, transport, RUNS)
     rows.push([`page load → relay connected, ${transport} (median of ${RUNS}; min–max)`, `${ms(median(t))} (${ms(Math.min(...t))}–${ms(Math.max(...t))})`])
   }
   for (const transport of want('latency') ? TRANSPORTS : []) {
@@ -163,6 +147,16 @@ try {
   if (want('throughput')) rows.push(...await throughputRows(browser, relay))
   if (want('gossipload')) rows.push(...await gossipLoadRows(browser))
   if (want('b2b')) rows.push(...await browserToBrowserRows(browser))
+  if (want('reach')) rows.push(...await reachRows(SMOKE ? { nodes: 10, messages: 10 } : { nodes: 100, messages: 100 }))
+  if (want('circuit')) rows.push(...await circuitRows(SMOKE ? { mib: 4, runs: 1 } : { mib: 256, runs: 3 }))
+  if (want('scale')) rows.push(...await scaleRows({ sizes: SMOKE ? [50] : (process.env.BENCH_SCALE_SIZES ?? '1000,10000').split(',').map(Number) }))
+  if (want('compare')) {
+    compare = await compareRows(browser, {
+      runs: Number(process.env.BENCH_COMPARE_RUNS ?? (SMOKE ? 1 : Math.max(5, RUNS))),
+      messages: Number(process.env.BENCH_COMPARE_MESSAGES ?? (SMOKE ? 20 : 200)),
+      loadMessages: Number(process.env.BENCH_COMPARE_LOAD_MESSAGES ?? (SMOKE ? 200 : 5000))
+    })
+  }
 } finally {
   await browser.close()
   await relay.stop()
@@ -170,7 +164,22 @@ try {
 
 const chromium = execFileSync('/usr/bin/chromium', ['--version']).toString().trim()
 const machine = `${cpus().length} × ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${chromium}; Node ${process.version}`
-const table = ['| figure | value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n')
-const section = `\n## ${new Date().toISOString().slice(0, 10)}: benchmark\n\nMachine: ${machine}. Loopback inside a private network namespace; relay and native peer are release builds.\n\n${table}\n`
+const tables = []
+if (rows.length) tables.push(['| figure | value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n'))
+if (compare) {
+  tables.push(['### meshwork and js-libp2p side by side', '',
+    '| figure | meshwork | js-libp2p | ratio meshwork/js |', '| --- | --- | --- | --- |',
+    ...compare.rows.map((r) => `| ${r.join(' | ')} |`),
+    ...(compare.notes.length ? ['', ...compare.notes.map((n) => `- ${n.split('\n')[0]}`)] : [])].join('\n'))
+}
+const section = `\n## ${new Date().toISOString().slice(0, 10)}: benchmark\n\nMachine: ${machine}. Loopback inside a private network namespace; relay and native peer are release builds.\n\n${tables.join('\n\n')}\n`
+if (compare?.notes.some((n) => n.includes('\n'))) console.error(`compare notes (full):\n${compare.notes.join('\n\n')}`)
 console.log(section)
-if (process.argv.includes('--write')) appendFileSync(join(repoRoot, 'BENCHMARKS.md'), section)
+// Smoke mode is CI's check that every scenario still runs: any failed scenario fails it.
+const failures = [...rows, ...(compare?.rows ?? [])].filter((r) => r.slice(1).some((v) => /\bfailed\b/i.test(v))).map((r) => r.join(' | '))
+if (SMOKE && failures.length) {
+  console.error(`benchmark smoke: ${failures.length} scenario(s) failed:\n${failures.join('\n')}`)
+  process.exit(1)
+}
+// Smoke figures (one small run) are a check, not measurements: never written.
+if (process.argv.includes('--write') && !SMOKE) appendFileSync(join(repoRoot, 'BENCHMARKS.md'), section)

@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh clone: install what is missing, build once (release, into a
 # cargo target directory outside the clone so repeat runs reuse it), then run the Rust unit and
 # integration tests and the end-to-end tests (headless Chromium against a real relay and real
-# native peers, inside a private network namespace).
+# native peers, inside a private network namespace), then the benchmark in smoke mode.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -24,3 +24,6 @@ bash scripts/build-wasm.sh
 
 echo "== End to end: Chromium + meshwork-relay + native peers"
 bash playwright/run-in-netns.sh
+
+echo "== Benchmark smoke: every benchmark scenario once, small (figures are not recorded)"
+bash bench/run.sh --smoke

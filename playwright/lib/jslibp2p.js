@@ -1,34 +1,43 @@
 // A js-libp2p 3.x node in a Chromium page, next to meshwork pages, for interop tests.
 // jslibp2p/entry.js is bundled once per process with esbuild and injected into a page on the
-// relay's origin (a secure context: http://127.0.0.1).
+// relay's origin (a secure context: http://127.0.0.1). bundleForBrowser is also what
+// bench/jslibp2p/bundle.js builds the benchmark's js-libp2p page with.
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
-const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'jslibp2p', 'entry.js')
+const here = dirname(fileURLToPath(import.meta.url))
+const entry = join(here, '..', 'jslibp2p', 'entry.js')
 let bundlePromise
+
+/**
+ * Bundle a browser entry point (an IIFE for Chromium 120+, minified, no source map); packages
+ * resolve from playwright/node_modules wherever the entry lives. Resolves with the bundle text.
+ */
+export async function bundleForBrowser (entryPoint) {
+  const outfile = join(mkdtempSync(join(tmpdir(), 'mw-jslibp2p-')), 'bundle.js')
+  await build({
+    entryPoints: [entryPoint],
+    outfile,
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome120',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    nodePaths: [join(here, '..', 'node_modules')],
+    define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' }
+  })
+  return readFileSync(outfile, 'utf8')
+}
 
 /** Bundle jslibp2p/entry.js for the browser (once per process); resolves with the bundle text. */
 export function bundleJsLibp2p () {
-  bundlePromise ??= (async () => {
-    const outfile = join(mkdtempSync(join(tmpdir(), 'mw-jslibp2p-')), 'jslibp2p.js')
-    await build({
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'chrome120',
-      minify: true,
-      sourcemap: false,
-      legalComments: 'none',
-      logLevel: 'warning',
-      define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' }
-    })
-    return readFileSync(outfile, 'utf8')
-  })()
+  bundlePromise ??= bundleForBrowser(entry)
   return bundlePromise
 }
 
