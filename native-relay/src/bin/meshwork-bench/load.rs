@@ -37,7 +37,8 @@ pub struct LoadArgs {
     /// The relay's process ID, for its resident memory (optional).
     #[arg(long)]
     pub relay_pid: Option<u32>,
-    /// Deadline for each phase (connecting all, delivering the check message), seconds.
+    /// Deadline for each phase (connecting all, delivering the check message), seconds; dials
+    /// not finished by then count as failures.
     #[arg(long, default_value_t = 300)]
     pub phase_secs: u64,
     /// Seconds the connections are held (idle but for pings and heartbeats) before counting
@@ -101,7 +102,14 @@ pub async fn run(args: LoadArgs) -> Result<Value, String> {
         async move { (c, tokio::time::timeout(phase, c.dial(address)).await) }
     }))
     .buffer_unordered(args.concurrency as usize);
-    while let Some((client, outcome)) = dials.next().await {
+    // The phase deadline bounds the whole connect phase, not each dial: a relay that cannot keep
+    // up would otherwise stretch it to (clients / concurrency) × the deadline.
+    let connect_deadline = tokio::time::Instant::now() + phase;
+    let mut finished = 0usize;
+    while let Ok(Some((client, outcome))) =
+        tokio::time::timeout_at(connect_deadline, dials.next()).await
+    {
+        finished += 1;
         match outcome {
             Ok(Ok(_)) => {
                 connected.push(client);
@@ -122,6 +130,11 @@ pub async fn run(args: LoadArgs) -> Result<Value, String> {
         }
     }
     drop(dials);
+    let unfinished = n - finished;
+    if unfinished > 0 && errors.len() < MAX_ERRORS_KEPT {
+        errors.push(format!("{unfinished} dials not finished within {phase:?}"));
+    }
+    failures += unfinished;
     let connect_all_ms = last_connected.duration_since(start).as_secs_f64() * 1000.0;
 
     stream::iter(connected.iter().map(|c| c.subscribe(TOPIC)))
