@@ -105,7 +105,7 @@ export async function scaleRows ({ sizes, runs = [['meshwork', 'ws'], ['meshwork
           `${mib(r.relayRssKiBBefore)} → ${mib(r.relayRssKiBAfter)} (${r.relayRssKiBPerClient?.toFixed(1) ?? 'n/a'} KiB)`])
         if (r.dialErrors.length) rows.push([`first dial errors, ${label}`, r.dialErrors.join('; ').slice(0, 300)])
       } catch (e) {
-        rows.push([`relay scale, ${label}`, `FAILED: ${e.message.slice(0, 300)}`])
+        rows.push([`relay scale, ${label}`, `FAILED: ${e.message.replace(/\s+/g, ' ').slice(0, 300)}`])
       } finally {
         await relay.stop()
       }
