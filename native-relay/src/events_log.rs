@@ -56,6 +56,14 @@ pub async fn run(mut events: EventReceiver) {
             Event::PeerBanned { peer_id, secs } => {
                 tracing::warn!(%peer_id, secs, "peer banned (reputation)")
             }
+            Event::PeerDiscovered {
+                peer_id,
+                source,
+                namespace,
+                ..
+            } => {
+                tracing::info!(%peer_id, source = source.as_str(), namespace = namespace.as_deref().unwrap_or(""), "peer discovered")
+            }
             Event::Error { error } => tracing::warn!(code = %error.code, "{}", error.message),
         }
     }

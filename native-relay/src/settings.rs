@@ -6,7 +6,7 @@ use std::{
 };
 
 use libp2p::{multiaddr::Protocol, Multiaddr};
-use meshwork_core::{KadMode, MeshConfig, NodeConfig, RelayServerConfig};
+use meshwork_core::{KadMode, MeshConfig, NodeConfig, RelayServerConfig, RendezvousServerConfig};
 use serde::Deserialize;
 
 use crate::cli::Cli;
@@ -202,6 +202,9 @@ pub fn relay_node_defaults() -> NodeConfig {
         advertise_listen_addrs: true,
         ..NodeConfig::default()
     };
+    // A rendezvous point for pages and native peers, and mDNS on the local segment.
+    node.rendezvous.server = Some(RendezvousServerConfig::default());
+    node.mdns.enabled = true;
     node.gossip.follow_peer_topics = true;
     node.gossip.max_topics = 1024;
     node.limits.max_established = 4096;

@@ -9,12 +9,15 @@ use std::{num::NonZeroUsize, time::Duration};
 use libp2p::{
     allow_block_list, autonat, connection_limits, dcutr, gossipsub, identify,
     identity::Keypair,
-    kad, ping, relay,
+    kad, ping, relay, rendezvous,
     swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
     StreamProtocol,
 };
 
-use crate::{gossip, CoreError, ErrorCode, KadMode, NodeConfig};
+use crate::{
+    discovery::{self, mdns::Mdns},
+    gossip, CoreError, ErrorCode, KadMode, NodeConfig,
+};
 
 /// The Kademlia protocol of the meshwork DHT (kept apart from the public IPFS DHT).
 pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/meshwork/kad/1.0.0");
@@ -61,6 +64,12 @@ pub struct Behaviour {
     pub autonat: Toggle<autonat::Behaviour>,
     /// Direct connection upgrade through relay (hole punching).
     pub dcutr: Toggle<dcutr::Behaviour>,
+    /// Rendezvous client: registers under namespaces and discovers by them.
+    pub rendezvous: rendezvous::client::Behaviour,
+    /// Rendezvous point (the relay only).
+    pub rendezvous_server: Toggle<rendezvous::server::Behaviour>,
+    /// mDNS on the local segment (native only, when configured).
+    pub mdns: Toggle<Mdns>,
     /// Plain protocol streams (perf): opened and accepted through a `libp2p_stream::Control`.
     pub streams: libp2p_stream::Behaviour,
 }
@@ -120,6 +129,15 @@ impl Behaviour {
                     .then(|| autonat::Behaviour::new(peer_id, autonat::Config::default())),
             ),
             dcutr: Toggle::from(config.dcutr.then(|| dcutr::Behaviour::new(peer_id))),
+            rendezvous: rendezvous::client::Behaviour::new(keypair.clone()),
+            rendezvous_server: Toggle::from(
+                config
+                    .rendezvous
+                    .server
+                    .as_ref()
+                    .map(|s| rendezvous::server::Behaviour::new(rendezvous_server(s))),
+            ),
+            mdns: Toggle::from(discovery::mdns::behaviour(&config.mdns, peer_id)?),
             streams,
         })
     }
@@ -241,4 +259,13 @@ fn relay_server(r: &crate::RelayServerConfig) -> relay::Config {
     let config = config.circuit_src_per_peer(burst, refill);
     let (burst, refill) = rate(r.circuit_rate_per_ip);
     config.circuit_src_per_ip(burst, refill)
+}
+
+fn rendezvous_server(s: &crate::RendezvousServerConfig) -> rendezvous::server::Config {
+    rendezvous::server::Config::default()
+        .with_min_ttl(s.min_ttl_secs)
+        .with_max_ttl(s.max_ttl_secs)
+        .with_max_registration_per_peer(s.max_registrations_per_peer)
+        .with_max_registration_total(s.max_registrations)
+        .with_max_stored_cookies(s.max_cookies)
 }

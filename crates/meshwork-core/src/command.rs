@@ -7,7 +7,7 @@ use libp2p::{Multiaddr, PeerId};
 
 use crate::{
     gossip::{outbound::Priority, stats::GossipStats, validator::MessageValidator},
-    CoreError, PeerInfo,
+    CoreError, DiscoveredPeer, PeerInfo,
 };
 
 /// A validator as a command carries it.
@@ -89,6 +89,30 @@ pub enum Command {
     ListenAddrs {
         /// The result.
         reply: Reply<Vec<Multiaddr>>,
+    },
+    /// Register under a rendezvous namespace at every connected rendezvous point, and keep the
+    /// registration refreshed until `Unregister`; replies with the lifetime a point granted.
+    Register {
+        /// The namespace.
+        namespace: String,
+        /// The lifetime to ask for, in seconds (`rendezvous.defaultTtlSecs` if `None`).
+        ttl_secs: Option<u64>,
+        /// The granted lifetime.
+        reply: Reply<u64>,
+    },
+    /// Stop refreshing a namespace and unregister from it; replies `true` if it was registered.
+    Unregister {
+        /// The namespace.
+        namespace: String,
+        /// The result.
+        reply: Reply<bool>,
+    },
+    /// Ask every connected rendezvous point for the peers registered under a namespace.
+    Discover {
+        /// The namespace.
+        namespace: String,
+        /// Every unexpired peer known under it (each point asked only for what is new).
+        reply: Reply<Vec<DiscoveredPeer>>,
     },
     /// Stop the loop, closing every connection.
     Shutdown {

@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::gossip::{
-    chunking::ChunkConfig, flood::FloodConfig, pacer::PacerConfig, reputation::ReputationConfig,
+use crate::{
+    discovery::config::{MdnsConfig, RendezvousConfig},
+    gossip::{
+        chunking::ChunkConfig, flood::FloodConfig, pacer::PacerConfig, reputation::ReputationConfig,
+    },
 };
 
 /// Whether this node answers Kademlia queries.
@@ -279,6 +282,10 @@ pub struct NodeConfig {
     pub gossip: GossipConfig,
     /// Connection and queue limits.
     pub limits: LimitsConfig,
+    /// Rendezvous namespaces: registration, discovery and (with `server`) a rendezvous point.
+    pub rendezvous: RendezvousConfig,
+    /// mDNS on the local segment (native only).
+    pub mdns: MdnsConfig,
     /// Browser-to-browser upgrades: `None` (the default, and always for native nodes) when this
     /// node has no `/webrtc` transport. Set by the browser package, not by configuration.
     #[serde(skip)]
@@ -298,6 +305,8 @@ impl Default for NodeConfig {
             advertise_listen_addrs: false,
             gossip: GossipConfig::default(),
             limits: LimitsConfig::default(),
+            rendezvous: RendezvousConfig::default(),
+            mdns: MdnsConfig::default(),
             direct_upgrade: None,
         }
     }
@@ -358,6 +367,8 @@ impl NodeConfig {
         if self.ping_interval_secs == 0 {
             return Err("pingIntervalSecs must be at least 1".into());
         }
+        self.rendezvous.validate()?;
+        self.mdns.validate()?;
         if let Some(r) = &self.relay_server {
             if r.max_circuit_duration_secs > u64::from(u32::MAX) {
                 return Err("relayServer.maxCircuitDurationSecs is too large".into());

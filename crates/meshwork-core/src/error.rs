@@ -41,6 +41,11 @@ pub enum ErrorCode {
     /// The outbound publish queue for the topic is full (or this publish was shed for
     /// higher-priority ones): slow down or retry later.
     Backpressure,
+    /// A rendezvous namespace is empty, too long or has control characters.
+    InvalidNamespace,
+    /// Registering or discovering failed: no rendezvous point connected, no reachable address
+    /// to register, every point refused, or no answer in time.
+    DiscoveryFailed,
 }
 
 impl ErrorCode {
@@ -63,6 +68,8 @@ impl ErrorCode {
             ErrorCode::InvalidPeerId => "INVALID_PEER_ID",
             ErrorCode::StreamFailed => "STREAM_FAILED",
             ErrorCode::Backpressure => "BACKPRESSURE",
+            ErrorCode::InvalidNamespace => "INVALID_NAMESPACE",
+            ErrorCode::DiscoveryFailed => "DISCOVERY_FAILED",
         }
     }
 }

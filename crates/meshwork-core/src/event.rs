@@ -83,6 +83,17 @@ pub enum Event {
         /// How long the ban lasts, in seconds.
         secs: u64,
     },
+    /// A peer was found by rendezvous or mDNS (or its addresses changed).
+    PeerDiscovered {
+        /// The peer.
+        peer_id: PeerId,
+        /// Its addresses, each ending in `/p2p/<peer>`.
+        addresses: Vec<Multiaddr>,
+        /// How it was found.
+        source: crate::DiscoverySource,
+        /// The rendezvous namespace it registered under (`None` for mDNS).
+        namespace: Option<String>,
+    },
     /// Something failed without a caller to tell (a listener error, a failed background dial).
     Error {
         /// What failed.

@@ -14,7 +14,7 @@ use crate::{
     error::describe_chain,
     gossip::{outbound::Priority, stats::GossipStats, validator::MessageValidator},
     perf::{self, PerfReport, PerfRequest, PERF_PROTOCOL},
-    Command, CoreError, ErrorCode, Event, PeerInfo,
+    Command, CoreError, DiscoveredPeer, ErrorCode, Event, PeerInfo,
 };
 
 /// Receives the loop's events.
@@ -166,6 +166,41 @@ impl NodeHandle {
     /// This node's listen addresses.
     pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, CoreError> {
         self.call(|reply| Command::ListenAddrs { reply }).await
+    }
+
+    /// Register under a rendezvous namespace at every connected rendezvous point (refreshed until
+    /// [`Self::unregister`]). Resolves with the lifetime granted, in seconds, once a point
+    /// accepts; fails with `DISCOVERY_FAILED` if none is connected, this node has no reachable
+    /// address yet, or every point refuses.
+    pub async fn register(
+        &self,
+        namespace: impl Into<String>,
+        ttl_secs: Option<u64>,
+    ) -> Result<u64, CoreError> {
+        let namespace = namespace.into();
+        self.call(|reply| Command::Register {
+            namespace,
+            ttl_secs,
+            reply,
+        })
+        .await
+    }
+
+    /// Unregister from a namespace; `true` if it was registered.
+    pub async fn unregister(&self, namespace: impl Into<String>) -> Result<bool, CoreError> {
+        let namespace = namespace.into();
+        self.call(|reply| Command::Unregister { namespace, reply })
+            .await
+    }
+
+    /// The peers registered under a namespace at the connected rendezvous points.
+    pub async fn discover(
+        &self,
+        namespace: impl Into<String>,
+    ) -> Result<Vec<DiscoveredPeer>, CoreError> {
+        let namespace = namespace.into();
+        self.call(|reply| Command::Discover { namespace, reply })
+            .await
     }
 
     /// A control for opening and accepting plain protocol streams (an edge uses it to serve

@@ -9,6 +9,7 @@
 //! - [`NodeConfig`]: every knob with a documented default.
 //! - [`gossip`]: validation, flood control, reputation, chunking, backpressure and stats around
 //!   gossipsub.
+//! - [`discovery`]: rendezvous namespaces and mDNS.
 //! - [`perf`]: the libp2p perf protocol (stream throughput), client and server.
 //!
 //! No transport is chosen here and nothing here depends on the target: the edges (the browser
@@ -21,6 +22,7 @@ mod command;
 mod config;
 mod connected_peers;
 pub mod direct_upgrade;
+pub mod discovery;
 mod error;
 mod event;
 pub mod event_loop;
@@ -33,6 +35,11 @@ pub mod validate;
 pub use command::Command;
 pub use config::{GossipConfig, KadMode, LimitsConfig, MeshConfig, NodeConfig, RelayServerConfig};
 pub use connected_peers::ConnectedPeers;
+pub use discovery::{
+    config::{MdnsConfig, RendezvousConfig, RendezvousServerConfig},
+    found::DiscoveredPeer,
+    DiscoverySource,
+};
 pub use error::{describe_chain, CoreError, ErrorCode};
 pub use event::{Event, PeerInfo};
 pub use handle::{channel, CommandReceiver, EventReceiver, EventSender, NodeHandle};

@@ -14,7 +14,11 @@
 //! `high|normal|low`), `{"cmd":"flood","topic":"t","count":N,"ratePerSec":R}` (publish N small
 //! messages at about R per second without waiting for each), `{"cmd":"dial","address":"/ip4/…"}`,
 //! `{"cmd":"subscribe","topic":"t"}`, `{"cmd":"unsubscribe","topic":"t"}`,
-//! `{"cmd":"rawstream","peerId":"…","protocol":"/x/1","dataBase64":"…"}` (open a stream to a
+//! `{"cmd":"register","namespace":"ns","ttlSecs":60}` → `registered` {namespace, ttlSecs},
+//! `{"cmd":"unregister","namespace":"ns"}` → `unregistered`, `{"cmd":"discover","namespace":"ns"}`
+//! → `discovered` {namespace, peers: [{peerId, addresses, namespace, expiresInSecs}]};
+//! `peer:discovery` {peerId, source, namespace, addresses} when rendezvous or mDNS finds a peer.
+//! mDNS is on unless `--config` has an `mdns` key. `{"cmd":"rawstream","peerId":"…","protocol":"/x/1","dataBase64":"…"}` (open a stream to a
 //! connected peer, write the bytes, read what comes back until the remote ends it; answers
 //! `rawstream` {read, outcome}; for failure-path tests). An optional `"ref"`
 //! is echoed in the answer. Bad lines get an `error` line; the peer keeps running. EOF on stdin
@@ -94,6 +98,23 @@ enum Input {
         #[serde(rename = "ref")]
         reference: Option<Value>,
     },
+    Register {
+        namespace: String,
+        #[serde(rename = "ttlSecs")]
+        ttl_secs: Option<u64>,
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
+    Unregister {
+        namespace: String,
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
+    Discover {
+        namespace: String,
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
     Rawstream {
         #[serde(rename = "peerId")]
         peer_id: String,
@@ -130,7 +151,7 @@ fn error_line(e: &CoreError, reference: Option<Value>) {
 async fn main() {
     let cli = Cli::parse();
     let config = match cli.config.as_deref().map(parse_config).transpose() {
-        Ok(c) => c.unwrap_or_default(),
+        Ok(c) => c.unwrap_or_else(peer_defaults),
         Err(e) => {
             eprintln!("meshwork-peer: --config: {e}");
             std::process::exit(2);
@@ -194,8 +215,23 @@ async fn main() {
     let _ = node.shutdown().await;
 }
 
+/// The settings a peer starts from: the core defaults with mDNS on (a native node on a LAN finds
+/// its neighbours with no configuration).
+fn peer_defaults() -> NodeConfig {
+    let mut config = NodeConfig::default();
+    config.mdns.enabled = true;
+    config
+}
+
+/// `--config` JSON over [`peer_defaults`]: mDNS stays on unless the JSON has an `mdns` key.
 fn parse_config(json: &str) -> Result<NodeConfig, String> {
-    let config: NodeConfig = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let mut value: Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    if let Some(object) = value.as_object_mut() {
+        object
+            .entry("mdns")
+            .or_insert_with(|| json!({ "enabled": true }));
+    }
+    let config: NodeConfig = serde_json::from_value(value).map_err(|e| e.to_string())?;
     config.validate()?;
     Ok(config)
 }
@@ -277,6 +313,34 @@ async fn handle(node: &NodeHandle, input: Input) {
         },
         Input::Unsubscribe { topic, reference } => match node.unsubscribe(topic).await {
             Ok(_) => out(json!({ "event": "unsubscribed", "ref": reference })),
+            Err(e) => error_line(&e, reference),
+        },
+        Input::Register {
+            namespace,
+            ttl_secs,
+            reference,
+        } => match node.register(namespace.clone(), ttl_secs).await {
+            Ok(ttl) => out(
+                json!({ "event": "registered", "namespace": namespace, "ttlSecs": ttl, "ref": reference }),
+            ),
+            Err(e) => error_line(&e, reference),
+        },
+        Input::Unregister {
+            namespace,
+            reference,
+        } => match node.unregister(namespace.clone()).await {
+            Ok(was) => out(
+                json!({ "event": "unregistered", "namespace": namespace, "was": was, "ref": reference }),
+            ),
+            Err(e) => error_line(&e, reference),
+        },
+        Input::Discover {
+            namespace,
+            reference,
+        } => match node.discover(namespace.clone()).await {
+            Ok(peers) => out(
+                json!({ "event": "discovered", "namespace": namespace, "peers": peers, "ref": reference }),
+            ),
             Err(e) => error_line(&e, reference),
         },
         Input::Rawstream {
@@ -436,6 +500,15 @@ async fn print_events(mut events: meshwork_core::EventReceiver) {
                 renewal,
             } => json!({
                 "event": "relay:reservation", "relayPeerId": relay_peer_id.to_string(), "renewal": renewal }),
+            Event::PeerDiscovered {
+                peer_id,
+                addresses,
+                source,
+                namespace,
+            } => json!({
+                "event": "peer:discovery", "peerId": peer_id.to_string(), "source": source.as_str(),
+                "namespace": namespace,
+                "addresses": addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>() }),
             Event::ListenAddrExpired { .. } => continue,
         };
         out(line);

@@ -89,6 +89,30 @@ pub fn to_js(event: &Event) -> JsValue {
             ("peerId", s(peer_id)),
             ("secs", JsValue::from_f64(*secs as f64)),
         ]),
+        Event::PeerDiscovered {
+            peer_id,
+            addresses,
+            source,
+            namespace,
+        } => {
+            let list = js_sys::Array::new();
+            for address in addresses {
+                list.push(&s(address));
+            }
+            object(&[
+                ("type", s("peer:discovery")),
+                ("peerId", s(peer_id)),
+                ("addresses", list.into()),
+                ("source", s(source.as_str())),
+                (
+                    "namespace",
+                    namespace
+                        .as_deref()
+                        .map(JsValue::from_str)
+                        .unwrap_or(JsValue::NULL),
+                ),
+            ])
+        }
         Event::Error { error } => object(&[
             ("type", s("error")),
             ("code", s(error.code)),

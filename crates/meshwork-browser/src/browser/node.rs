@@ -55,6 +55,13 @@ async fn pump_events(mut events: EventReceiver, callback: Function) {
     }
 }
 
+/// `register`'s options: `{ ttlSecs }`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct RegisterOptions {
+    ttl_secs: Option<u64>,
+}
+
 /// `/webrtc`: the browser-to-browser listener.
 fn browser_to_browser_listen_address() -> libp2p::Multiaddr {
     libp2p::Multiaddr::empty().with(libp2p::multiaddr::Protocol::WebRTC)
@@ -235,6 +242,38 @@ impl WasmNode {
                 .map(|a| JsValue::from_str(&a.to_string()))
                 .collect();
             Ok(list.into())
+        })
+    }
+
+    /// Register this node under a rendezvous namespace at every connected rendezvous point
+    /// (`options`: `{ ttlSecs }`, default `rendezvous.defaultTtlSecs`); kept refreshed until
+    /// `unregister`. Resolves with the granted lifetime in seconds.
+    pub fn register(&self, namespace: JsValue, options: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let namespace = js::string_arg(&namespace, "namespace", ErrorCode::InvalidNamespace)?;
+            let options: RegisterOptions = js::options_arg(options, "register options")?;
+            let ttl = handle.register(namespace, options.ttl_secs).await?;
+            Ok(JsValue::from_f64(ttl as f64))
+        })
+    }
+
+    /// Unregister from a namespace; resolves `true` if it was registered.
+    pub fn unregister(&self, namespace: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let namespace = js::string_arg(&namespace, "namespace", ErrorCode::InvalidNamespace)?;
+            Ok(JsValue::from_bool(handle.unregister(namespace).await?))
+        })
+    }
+
+    /// The peers registered under a namespace: `[{ peerId, addresses, namespace,
+    /// expiresInSecs }]`.
+    pub fn discover(&self, namespace: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let namespace = js::string_arg(&namespace, "namespace", ErrorCode::InvalidNamespace)?;
+            js::to_js(&handle.discover(namespace).await?)
         })
     }
 

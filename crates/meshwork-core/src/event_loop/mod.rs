@@ -7,6 +7,7 @@
 mod dialing;
 mod gossip_in;
 mod gossip_out;
+mod rendezvous;
 
 use std::collections::{HashMap, HashSet};
 
@@ -25,6 +26,7 @@ use crate::{
     behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL},
     channel,
     command::Reply,
+    discovery::{found::Found, registrations::Registrations},
     error::describe_chain,
     gossip::{
         chunking::Reassembler, flood::FloodControl, outbound::OutboundQueue, pacer::Pacer,
@@ -89,6 +91,17 @@ pub struct EventLoop {
     relayed_to_close: Vec<(PeerId, web_time::Instant)>,
     /// The connected peers as seen from outside the loop.
     connected: crate::ConnectedPeers,
+    /// Connected rendezvous points (at most `discovery::MAX_POINTS`).
+    rendezvous_points: HashSet<PeerId>,
+    /// Namespaces kept registered, at most `rendezvous.max_namespaces`.
+    registrations: Registrations,
+    /// Peers found by namespace, bounded by `rendezvous.max_discovered_namespaces` and
+    /// `max_peers_per_namespace`.
+    found: Found,
+    /// `register` calls waiting for a point (at most 64).
+    pending_registers: Vec<rendezvous::PendingRegister>,
+    /// `discover` calls waiting for the points (at most 64).
+    pending_discovers: Vec<rendezvous::PendingDiscover>,
 }
 
 impl EventLoop {
@@ -110,7 +123,16 @@ impl EventLoop {
             tracing::error!("gossip.flood: {e}; using the defaults");
             FloodControl::with_defaults()
         });
+        let rz = &config.rendezvous;
+        let registrations =
+            Registrations::new(rz.max_namespaces, Duration::from_secs(rz.timeout_secs));
+        let found = Found::new(rz.max_discovered_namespaces, rz.max_peers_per_namespace);
         let event_loop = Self {
+            rendezvous_points: HashSet::new(),
+            registrations,
+            found,
+            pending_registers: Vec::new(),
+            pending_discovers: Vec::new(),
             flood,
             reputation: Reputation::new(g.reputation.clone()),
             blocked: HashSet::new(),
@@ -193,6 +215,7 @@ impl EventLoop {
         }
         self.pacer.tick();
         self.close_upgraded_relayed(now);
+        self.rendezvous_tick(now);
     }
 
     /// Fail everything still waiting, then let go of the swarm (closing all connections).
@@ -265,6 +288,15 @@ impl EventLoop {
                 }
                 let _ = reply.send(Ok(addresses));
             }
+            Command::Register {
+                namespace,
+                ttl_secs,
+                reply,
+            } => self.register(namespace, ttl_secs, reply),
+            Command::Unregister { namespace, reply } => {
+                let _ = reply.send(self.unregister(&namespace));
+            }
+            Command::Discover { namespace, reply } => self.discover(namespace, reply),
             Command::Shutdown { reply } => {
                 // Handled in `run`; unreachable here but answered rather than dropped.
                 let _ = reply.send(Ok(()));
@@ -474,6 +506,8 @@ impl EventLoop {
                 );
                 self.emit(Event::Error { error }).await;
             }
+            // A relay reservation confirms a circuit address: registrations can go out.
+            SwarmEvent::ExternalAddrConfirmed { .. } => self.send_due_registrations(),
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event).await,
             _ => {}
         }
@@ -518,6 +552,7 @@ impl EventLoop {
         if state.connections.is_empty() {
             self.peers.remove(&peer);
             self.connected.remove(&peer);
+            self.on_rendezvous_point_gone(&peer);
             self.unfollow_abandoned();
             self.emit(Event::PeerDisconnected {
                 peer_id: peer,
@@ -544,6 +579,7 @@ impl EventLoop {
                 if let Some(state) = self.peers.get_mut(&peer_id) {
                     state.agent = Some(info.agent_version.clone());
                 }
+                self.on_rendezvous_point(peer_id, &info.protocols);
                 if info.protocols.contains(&KAD_PROTOCOL) {
                     for address in info.listen_addrs {
                         self.swarm
@@ -563,6 +599,11 @@ impl EventLoop {
                     renewal,
                 })
                 .await;
+            }
+            BehaviourEvent::Rendezvous(event) => self.on_rendezvous_event(event).await,
+            BehaviourEvent::Mdns(event) => {
+                self.on_mdns_found(crate::discovery::mdns::found(event))
+                    .await;
             }
             BehaviourEvent::Kad(kad::Event::RoutingUpdated { peer, .. }) => {
                 tracing::trace!(%peer, "kademlia routing table updated");
