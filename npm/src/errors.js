@@ -18,6 +18,8 @@ export const ErrorCode = Object.freeze({
   INVALID_PEER_ID: 'INVALID_PEER_ID',
   STREAM_FAILED: 'STREAM_FAILED',
   BACKPRESSURE: 'BACKPRESSURE',
+  INVALID_NAMESPACE: 'INVALID_NAMESPACE',
+  DISCOVERY_FAILED: 'DISCOVERY_FAILED',
 })
 
 /** An error from meshwork, with a stable machine-readable `code`. */

@@ -16,6 +16,8 @@ export declare const ErrorCode: Readonly<{
   INVALID_PEER_ID: 'INVALID_PEER_ID'
   STREAM_FAILED: 'STREAM_FAILED'
   BACKPRESSURE: 'BACKPRESSURE'
+  INVALID_NAMESPACE: 'INVALID_NAMESPACE'
+  DISCOVERY_FAILED: 'DISCOVERY_FAILED'
 }>
 
 /** One of the stable error code strings. */
@@ -78,6 +80,19 @@ export interface CoreOptions {
     commandQueue?: number
     eventQueue?: number
     idleConnectionTimeoutSecs?: number
+  }
+  /** Rendezvous namespaces (see `register` and `discover`). */
+  rendezvous?: {
+    /** Lifetime asked for when `register` names none, seconds (10 to 259200). Default 300; refreshed at half the granted lifetime. */
+    defaultTtlSecs?: number
+    /** Namespaces registered under at once. Default 32. */
+    maxNamespaces?: number
+    /** Peers remembered per discovered namespace. Default 1000. */
+    maxPeersPerNamespace?: number
+    /** Discovered namespaces remembered (least recently used forgotten first). Default 64. */
+    maxDiscoveredNamespaces?: number
+    /** How long `register` and `discover` wait for the rendezvous points, seconds (1 to 300). Default 10. */
+    timeoutSecs?: number
   }
 }
 
@@ -152,6 +167,12 @@ export interface SubscriptionChangeDetail { peerId: string, topic: string, subsc
 export interface ListenDetail { address: string }
 /** detail of `relay:reservation`. */
 export interface RelayReservationDetail { relayPeerId: string, renewal: boolean }
+/** detail of `peer:discovery`: a peer found under a rendezvous namespace (or its addresses changed). */
+export interface PeerDiscoveryDetail { peerId: string, addresses: string[], source: 'rendezvous' | 'mdns', namespace: string | null }
+/** A peer registered under a rendezvous namespace, as `discover` returns it. */
+export interface DiscoveredPeer { peerId: string, addresses: string[], namespace: string, expiresInSecs: number }
+/** Options of `register`. */
+export interface RegisterOptions { ttlSecs?: number }
 /** detail of `error`. */
 /** What `perf` sends and asks back, in bytes (both default 0). */
 export interface PerfOptions { uploadBytes?: number, downloadBytes?: number }
@@ -199,6 +220,7 @@ export interface MeshworkEvents {
   'listen': ListenDetail
   'listen:expired': ListenDetail
   'relay:reservation': RelayReservationDetail
+  'peer:discovery': PeerDiscoveryDetail
   'error': ErrorDetail
 }
 
@@ -230,6 +252,20 @@ export declare class MeshworkNode extends EventTarget {
   peers (): Promise<PeerInfo[]>
   /** Addresses this page is reachable at: relay circuit addresses, and `/webrtc` ones once reserved. */
   listenAddresses (): Promise<string[]>
+  /**
+   * Register under a rendezvous namespace at every connected rendezvous point (a meshwork-relay
+   * is one), refreshed until `unregister`. Waits up to `node.rendezvous.timeoutSecs` for a point
+   * and a relay reservation. Resolves with the granted lifetime in seconds; rejects with
+   * INVALID_NAMESPACE, INVALID_OPTIONS, LIMIT_REACHED or DISCOVERY_FAILED.
+   */
+  register (namespace: string, options?: RegisterOptions): Promise<number>
+  /** Stop refreshing a namespace and unregister from it; whether it was registered. */
+  unregister (namespace: string): Promise<boolean>
+  /**
+   * The peers registered under a namespace (each point asked only for what is new since the last
+   * call; the answer is the whole current set). Dial one of a peer's `addresses` to connect.
+   */
+  discover (namespace: string): Promise<DiscoveredPeer[]>
   /**
    * Measure stream throughput to a peer serving the libp2p perf protocol (`/perf/1.0.0`, e.g. a
    * relay started with `--perf`). Each count is at most 1 GiB. Rejects with INVALID_PEER_ID,

@@ -110,6 +110,32 @@ export class MeshworkNode extends EventTarget {
   listenAddresses () { return this.#call(n => n.listenAddresses()) }
 
   /**
+   * Register this page under a rendezvous namespace at every connected rendezvous point (a
+   * meshwork-relay is one), reachable at its relay circuit addresses. Kept refreshed until
+   * `unregister`. Waits up to `node.rendezvous.timeoutSecs` for a point and a reservation.
+   * @param {string} namespace 1 to 255 bytes, no control characters
+   * @param {{ttlSecs?: number}} [options] lifetime to ask for (10 to 259200 s; default `node.rendezvous.defaultTtlSecs`, 300)
+   * @returns {Promise<number>} the lifetime granted, in seconds
+   */
+  register (namespace, options) { return this.#call(n => n.register(namespace, options)) }
+
+  /**
+   * Stop refreshing a namespace and unregister from it.
+   * @param {string} namespace
+   * @returns {Promise<boolean>} whether it was registered
+   */
+  unregister (namespace) { return this.#call(n => n.unregister(namespace)) }
+
+  /**
+   * The peers registered under a namespace at the connected rendezvous points. Each point is
+   * asked only for what is new since the last call (rendezvous cookies); the answer is the whole
+   * current set. New peers are also announced as `peer:discovery` events.
+   * @param {string} namespace
+   * @returns {Promise<Array<{peerId: string, addresses: string[], namespace: string, expiresInSecs: number}>>}
+   */
+  discover (namespace) { return this.#call(n => n.discover(namespace)) }
+
+  /**
    * Measure stream throughput to a peer serving the libp2p perf protocol (`/perf/1.0.0`).
    * @param {string} peerId
    * @param {{uploadBytes?: number, downloadBytes?: number}} [options] bytes each way (default 0, at most 1 GiB)
