@@ -24,7 +24,7 @@ import { browserToBrowserRows } from './browser-to-browser.js'
 import { meshworkLoadToConnected } from './page-load.js'
 import { compareRows } from './compare.js'
 import { rssKiB } from './rss.js'
-import { circuitRows, reachRows, scaleRows } from './native.js'
+import { circuitRows, dhtRows, reachRows, scaleRows } from './native.js'
 
 // The latency runs send 200 messages/s from one author: above the default per-author flood limit
 // (10/s, for untrusted crowds), so every node here allows more.
@@ -119,7 +119,7 @@ const relayConfig = join(mkdtempSync(join(tmpdir(), 'mw-bench-')), 'relay.toml')
 writeFileSync(relayConfig, `[perf]\nserve = true\n\n[node.gossip.flood]\n${Object.entries(FLOOD).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
 const relay = await startRelay(['--config', relayConfig])
 const browser = await launchBrowser()
-// BENCH_ONLY=size,load,latency,rss,throughput,gossipload,b2b,reach,circuit,scale,compare picks
+// BENCH_ONLY=size,load,latency,rss,throughput,gossipload,b2b,reach,circuit,scale,dht,compare picks
 // sections (default: all).
 const only = process.env.BENCH_ONLY?.split(',')
 const want = (name) => !only || only.includes(name)
@@ -149,6 +149,7 @@ try {
   if (want('b2b')) rows.push(...await browserToBrowserRows(browser))
   if (want('reach')) rows.push(...await reachRows(SMOKE ? { nodes: 10, messages: 10 } : { nodes: 100, messages: 100 }))
   if (want('circuit')) rows.push(...await circuitRows(SMOKE ? { mib: 4, runs: 1 } : { mib: 256, runs: 3 }))
+  if (want('dht')) rows.push(...await dhtRows(SMOKE ? { nodes: 30, lookups: 20 } : { nodes: 1000, lookups: 500 }))
   if (want('scale')) rows.push(...await scaleRows({ sizes: SMOKE ? [50] : (process.env.BENCH_SCALE_SIZES ?? '1000,10000').split(',').map(Number) }))
   if (want('compare')) {
     compare = await compareRows(browser, {

@@ -39,9 +39,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     let keypair = identity::load_or_create(&settings.identity_path()).map_err(|e| e.to_string())?;
     let cert = webrtc_cert::load_or_create(&settings.webrtc_cert_path())?;
     let peer_id = keypair.public().to_peer_id();
-    let swarm =
-        native_swarm::build(keypair, &settings.node, Some(cert), &settings.webtransport).await?;
-    let (event_loop, node, events) = EventLoop::new(swarm, settings.node.clone());
+    let swarm = native_swarm::build(
+        keypair.clone(),
+        &settings.node,
+        Some(cert),
+        &settings.webtransport,
+    )
+    .await?;
+    let (event_loop, node, events) = EventLoop::new(swarm, keypair, settings.node.clone());
     let loop_task = tokio::spawn(event_loop.run());
     tokio::spawn(events_log::run(events));
     if settings.perf.serve {

@@ -35,8 +35,9 @@ fn config() -> NodeConfig {
 
 async fn start() -> (NodeHandle, EventReceiver, Multiaddr) {
     let config = config();
+    let keypair = Keypair::generate_ed25519();
     let swarm = native_swarm::build(
-        Keypair::generate_ed25519(),
+        keypair.clone(),
         &config,
         None,
         &WebTransportSettings::default(),
@@ -44,7 +45,7 @@ async fn start() -> (NodeHandle, EventReceiver, Multiaddr) {
     .await
     .expect("swarm");
     let peer_id = *swarm.local_peer_id();
-    let (event_loop, handle, mut events) = EventLoop::new(swarm, config);
+    let (event_loop, handle, mut events) = EventLoop::new(swarm, keypair, config);
     tokio::spawn(event_loop.run());
     handle
         .listen("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap())

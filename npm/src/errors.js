@@ -20,6 +20,7 @@ export const ErrorCode = Object.freeze({
   BACKPRESSURE: 'BACKPRESSURE',
   INVALID_NAMESPACE: 'INVALID_NAMESPACE',
   DISCOVERY_FAILED: 'DISCOVERY_FAILED',
+  NOT_FOUND: 'NOT_FOUND',
 })
 
 /** An error from meshwork, with a stable machine-readable `code`. */

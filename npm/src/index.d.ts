@@ -18,6 +18,7 @@ export declare const ErrorCode: Readonly<{
   BACKPRESSURE: 'BACKPRESSURE'
   INVALID_NAMESPACE: 'INVALID_NAMESPACE'
   DISCOVERY_FAILED: 'DISCOVERY_FAILED'
+  NOT_FOUND: 'NOT_FOUND'
 }>
 
 /** One of the stable error code strings. */
@@ -80,6 +81,19 @@ export interface CoreOptions {
     commandQueue?: number
     eventQueue?: number
     idleConnectionTimeoutSecs?: number
+  }
+  /** Kademlia records (see `putRecord`, `getRecord`, `findPeer`). */
+  dht?: {
+    /** Lifetime of a stored record at the nodes holding it, seconds (at least 60). Default 3600. */
+    recordTtlSecs?: number
+    /** Records stored. Default 1024. */
+    maxRecords?: number
+    /** Largest record value, bytes (at most 14336). Default 8192. */
+    maxValueBytes?: number
+    /** Own records (the signed peer record included) are put again this often, seconds. Default 600. */
+    peerRecordIntervalSecs?: number
+    /** One query's time limit, seconds. Default 30. */
+    queryTimeoutSecs?: number
   }
   /** Rendezvous namespaces (see `register` and `discover`). */
   rendezvous?: {
@@ -171,6 +185,8 @@ export interface RelayReservationDetail { relayPeerId: string, renewal: boolean 
 export interface PeerDiscoveryDetail { peerId: string, addresses: string[], source: 'rendezvous' | 'mdns', namespace: string | null }
 /** A peer registered under a rendezvous namespace, as `discover` returns it. */
 export interface DiscoveredPeer { peerId: string, addresses: string[], namespace: string, expiresInSecs: number }
+/** Options of `putRecord` and `getRecord`: DHT servers that must store it / matching copies to read (1 to 20, default 1). */
+export interface QuorumOptions { quorum?: number }
 /** Options of `register`. */
 export interface RegisterOptions { ttlSecs?: number }
 /** detail of `error`. */
@@ -266,6 +282,15 @@ export declare class MeshworkNode extends EventTarget {
    * call; the answer is the whole current set). Dial one of a peer's `addresses` to connect.
    */
   discover (namespace: string): Promise<DiscoveredPeer[]>
+  /**
+   * Find a peer's addresses through the DHT (a page by its signed peer record: its relay circuit
+   * addresses). Each ends in `/p2p/<peerId>`. Rejects with INVALID_PEER_ID or NOT_FOUND.
+   */
+  findPeer (peerId: string): Promise<string[]>
+  /** Store a record at `quorum` (default 1) or more DHT servers; republished while the node runs. */
+  putRecord (key: string, value: Uint8Array, options?: QuorumOptions): Promise<void>
+  /** The first value seen in `quorum` (default 1) matching copies; rejects with NOT_FOUND. */
+  getRecord (key: string, options?: QuorumOptions): Promise<Uint8Array>
   /**
    * Measure stream throughput to a peer serving the libp2p perf protocol (`/perf/1.0.0`, e.g. a
    * relay started with `--perf`). Each count is at most 1 GiB. Rejects with INVALID_PEER_ID,

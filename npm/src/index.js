@@ -136,6 +136,32 @@ export class MeshworkNode extends EventTarget {
   discover (namespace) { return this.#call(n => n.discover(namespace)) }
 
   /**
+   * Find a peer's addresses through the DHT. A page is found by its signed peer record (its
+   * relay circuit addresses), which every node keeps in the DHT while it has a reservation.
+   * @param {string} peerId
+   * @returns {Promise<string[]>} multiaddrs ending in `/p2p/<peerId>`; rejects with NOT_FOUND
+   */
+  findPeer (peerId) { return this.#call(n => n.findPeer(peerId)) }
+
+  /**
+   * Store a record in the DHT at `quorum` or more of the closest DHT servers (relays); kept
+   * republished while the node runs.
+   * @param {string} key 1 to 256 bytes (UTF-8), not under `/meshwork/peer/`
+   * @param {Uint8Array} value at most `node.dht.maxValueBytes` (8192)
+   * @param {{quorum?: number}} [options] default 1, at most 20
+   * @returns {Promise<void>}
+   */
+  putRecord (key, value, options) { return this.#call(n => n.putRecord(key, value, options)) }
+
+  /**
+   * Read a record from the DHT: the first value seen in `quorum` matching copies.
+   * @param {string} key
+   * @param {{quorum?: number}} [options] default 1, at most 20
+   * @returns {Promise<Uint8Array>} rejects with NOT_FOUND
+   */
+  getRecord (key, options) { return this.#call(n => n.getRecord(key, options)) }
+
+  /**
    * Measure stream throughput to a peer serving the libp2p perf protocol (`/perf/1.0.0`).
    * @param {string} peerId
    * @param {{uploadBytes?: number, downloadBytes?: number}} [options] bytes each way (default 0, at most 1 GiB)

@@ -114,3 +114,59 @@ test('rendezvous calls refuse bad arguments with codes and the node keeps workin
     await page.close()
   }
 })
+
+test('a page finds another page by peer ID through the DHT and dials it', async () => {
+  const a = await openNodePage(browser, relay, { relayHttp: relay.http })
+  const b = await openNodePage(browser, relay, { relayHttp: relay.http })
+  try {
+    await a.waitForEvent(`e.type === 'relay:reservation' && e.relayPeerId === '${relay.peerId}'`)
+    // A puts its signed peer record (its circuit addresses) at the relay once reserved; B looks
+    // it up by peer ID alone.
+    let found
+    for (let i = 0; i < 40; i++) {
+      found = await attempt(b, 'findPeer', a.peerId)
+      if (found.ok) break
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    assert.equal(found.ok, true, `${found.code}: ${found.message}`)
+    const circuit = found.value.find((x) => x.includes(`/p2p/${relay.peerId}/p2p-circuit`) && !x.includes('/webrtc') && x.endsWith(`/p2p/${a.peerId}`))
+    assert.ok(circuit, `a circuit address in ${found.value}`)
+    assert.deepEqual(await attempt(b, 'dial', circuit), { ok: true, value: a.peerId })
+
+    // Records with a quorum, through the relay's DHT store.
+    const put = await attempt(a, 'putRecord', 'e2e/greeting', new TextEncoder().encode('hello'))
+    assert.equal(put.ok, true, put.message)
+    const got = await b.call(`async (n) => new TextDecoder().decode(await n.getRecord('e2e/greeting'))`)
+    assert.equal(got, 'hello')
+    const missing = await attempt(b, 'getRecord', 'e2e/absent')
+    assert.equal(missing.code, 'NOT_FOUND', missing.message)
+  } finally {
+    await a.close()
+    await b.close()
+  }
+})
+
+test('DHT calls refuse bad arguments with codes', async () => {
+  const page = await openNodePage(browser, relay, { relayHttp: relay.http })
+  try {
+    const cases = [
+      ['findPeer', ['not-a-peer-id'], 'INVALID_PEER_ID'],
+      ['findPeer', [7], 'INVALID_PEER_ID'],
+      ['putRecord', ['', new Uint8Array(1)], 'INVALID_OPTIONS'],
+      ['putRecord', ['k'.repeat(257), new Uint8Array(1)], 'INVALID_OPTIONS'],
+      ['putRecord', ['/meshwork/peer/forged', new Uint8Array(1)], 'INVALID_OPTIONS'],
+      ['putRecord', ['k', 'not bytes'], 'INVALID_PAYLOAD'],
+      ['putRecord', ['k', new Uint8Array(8193)], 'PAYLOAD_TOO_LARGE'],
+      ['putRecord', ['k', new Uint8Array(1), { quorum: 0 }], 'INVALID_OPTIONS'],
+      ['getRecord', ['k', { quorum: 21 }], 'INVALID_OPTIONS'],
+      ['getRecord', [null], 'INVALID_OPTIONS']
+    ]
+    for (const [method, args, code] of cases) {
+      const r = await attempt(page, method, ...args)
+      assert.equal(r.ok, false, `${method} should fail`)
+      assert.equal(r.code, code, `${method}(${args.map(String).join(', ').slice(0, 40)}): ${r.message}`)
+    }
+  } finally {
+    await page.close()
+  }
+})

@@ -1,6 +1,8 @@
 //! Helpers for the integration tests: meshwork nodes in one process on libp2p's memory
 //! transport, each running the real core event loop on tokio.
 
+pub mod sim;
+
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -56,10 +58,12 @@ impl TestNode {
 
 /// Start a node with `config`, listening on a fresh memory address.
 pub async fn spawn_node(config: NodeConfig) -> TestNode {
-    let swarm = memory_swarm(Keypair::generate_ed25519(), &config);
+    let keypair = Keypair::generate_ed25519();
+    let swarm = memory_swarm(keypair.clone(), &config);
     let port: u64 = rand_port();
     run_node(
         swarm,
+        keypair,
         config,
         format!("/memory/{port}").parse().expect("memory addr"),
     )
@@ -94,14 +98,15 @@ pub fn memory_swarm(keypair: Keypair, config: &NodeConfig) -> libp2p::Swarm<Beha
         .build()
 }
 
-/// Run the core event loop over `swarm`, listen on `listen` and wait for the first listen
-/// address (which becomes [`TestNode::address`]).
+/// Run the core event loop over `swarm` (whose identity is `keypair`), listen on `listen` and
+/// wait for the first listen address (which becomes [`TestNode::address`]).
 pub async fn run_node(
     swarm: libp2p::Swarm<Behaviour>,
+    keypair: Keypair,
     config: NodeConfig,
     listen: Multiaddr,
 ) -> TestNode {
-    let (event_loop, handle, mut events) = EventLoop::new(swarm, config);
+    let (event_loop, handle, mut events) = EventLoop::new(swarm, keypair, config);
     tokio::spawn(event_loop.run());
     handle.listen(listen).await.expect("listen");
     let address = tokio::time::timeout(EVENT_DEADLINE, async {

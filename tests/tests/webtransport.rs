@@ -10,7 +10,8 @@ use meshwork_tests::{publish_when_ready, run_node, TestNode, EVENT_DEADLINE};
 async fn webtransport_node() -> TestNode {
     let config = NodeConfig::default();
     let behaviour_config = config.clone();
-    let swarm = SwarmBuilder::with_existing_identity(Keypair::generate_ed25519())
+    let keypair = Keypair::generate_ed25519();
+    let swarm = SwarmBuilder::with_existing_identity(keypair.clone())
         .with_tokio()
         .with_other_transport(|key| {
             meshwork_webtransport::Transport::new(meshwork_webtransport::Config::new(key))
@@ -26,6 +27,7 @@ async fn webtransport_node() -> TestNode {
     // The dialer listens too (on its own port); only its dial matters here.
     run_node(
         swarm,
+        keypair,
         config,
         "/ip4/127.0.0.1/udp/0/quic-v1/webtransport"
             .parse()

@@ -219,10 +219,23 @@ fn kademlia(
     peer_id: libp2p::PeerId,
     config: &NodeConfig,
 ) -> kad::Behaviour<kad::store::MemoryStore> {
+    let d = &config.dht;
     let mut kad_config = kad::Config::new(KAD_PROTOCOL);
-    kad_config.set_query_timeout(Duration::from_secs(30));
+    kad_config.set_query_timeout(Duration::from_secs(d.query_timeout_secs));
     kad_config.set_replication_factor(NonZeroUsize::new(20).unwrap_or(NonZeroUsize::MIN));
-    let store = kad::store::MemoryStore::new(peer_id);
+    kad_config.set_record_ttl(Some(Duration::from_secs(d.record_ttl_secs)));
+    // Our records (the signed peer record included) go out again on this interval.
+    kad_config.set_publication_interval(Some(Duration::from_secs(d.peer_record_interval_secs)));
+    // What others ask us to store passes the event loop's checks first (event_loop::dht).
+    kad_config.set_record_filtering(kad::StoreInserts::FilterBoth);
+    let store = kad::store::MemoryStore::with_config(
+        peer_id,
+        kad::store::MemoryStoreConfig {
+            max_records: d.max_records,
+            max_value_bytes: d.max_value_bytes,
+            ..Default::default()
+        },
+    );
     let mut kad = kad::Behaviour::with_config(peer_id, store, kad_config);
     kad.set_mode(match config.kad_mode {
         KadMode::Server => Some(kad::Mode::Server),

@@ -114,6 +114,35 @@ pub enum Command {
         /// Every unexpired peer known under it (each point asked only for what is new).
         reply: Reply<Vec<DiscoveredPeer>>,
     },
+    /// Find a peer's addresses in the DHT: as a DHT server among the closest peers, else from
+    /// its signed peer record.
+    FindPeer {
+        /// The peer.
+        peer: PeerId,
+        /// Its addresses and how the lookup went.
+        reply: Reply<crate::dht::FoundPeer>,
+    },
+    /// Store a record at the closest DHT servers (and locally); kept republished while the node
+    /// runs.
+    PutRecord {
+        /// The key (1 to 256 bytes, not under `/meshwork/peer/`).
+        key: Vec<u8>,
+        /// The value (at most `dht.maxValueBytes`).
+        value: Vec<u8>,
+        /// Servers that must store it for success.
+        quorum: usize,
+        /// Done.
+        reply: Reply<()>,
+    },
+    /// Fetch a record: the first value found in `quorum` copies.
+    GetRecord {
+        /// The key.
+        key: Vec<u8>,
+        /// Matching copies needed.
+        quorum: usize,
+        /// The value.
+        reply: Reply<Vec<u8>>,
+    },
     /// Stop the loop, closing every connection.
     Shutdown {
         /// Answered once the loop has let go of the swarm.

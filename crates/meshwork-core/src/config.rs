@@ -282,6 +282,8 @@ pub struct NodeConfig {
     pub gossip: GossipConfig,
     /// Connection and queue limits.
     pub limits: LimitsConfig,
+    /// Kademlia records: lifetimes, bounds, our signed peer record.
+    pub dht: crate::dht::DhtConfig,
     /// Rendezvous namespaces: registration, discovery and (with `server`) a rendezvous point.
     pub rendezvous: RendezvousConfig,
     /// mDNS on the local segment (native only).
@@ -305,6 +307,7 @@ impl Default for NodeConfig {
             advertise_listen_addrs: false,
             gossip: GossipConfig::default(),
             limits: LimitsConfig::default(),
+            dht: crate::dht::DhtConfig::default(),
             rendezvous: RendezvousConfig::default(),
             mdns: MdnsConfig::default(),
             direct_upgrade: None,
@@ -367,6 +370,7 @@ impl NodeConfig {
         if self.ping_interval_secs == 0 {
             return Err("pingIntervalSecs must be at least 1".into());
         }
+        self.dht.validate()?;
         self.rendezvous.validate()?;
         self.mdns.validate()?;
         if let Some(r) = &self.relay_server {

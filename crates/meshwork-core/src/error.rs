@@ -46,6 +46,9 @@ pub enum ErrorCode {
     /// Registering or discovering failed: no rendezvous point connected, no reachable address
     /// to register, every point refused, or no answer in time.
     DiscoveryFailed,
+    /// A DHT lookup ended without the peer or record asked for (or without enough matching
+    /// copies of a record).
+    NotFound,
 }
 
 impl ErrorCode {
@@ -70,6 +73,7 @@ impl ErrorCode {
             ErrorCode::Backpressure => "BACKPRESSURE",
             ErrorCode::InvalidNamespace => "INVALID_NAMESPACE",
             ErrorCode::DiscoveryFailed => "DISCOVERY_FAILED",
+            ErrorCode::NotFound => "NOT_FOUND",
         }
     }
 }

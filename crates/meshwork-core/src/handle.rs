@@ -203,6 +203,35 @@ impl NodeHandle {
             .await
     }
 
+    /// Find a peer's addresses through the DHT (a page is found by its signed peer record, which
+    /// holds its circuit addresses). Fails with `NOT_FOUND`.
+    pub async fn find_peer(&self, peer: PeerId) -> Result<crate::dht::FoundPeer, CoreError> {
+        self.call(|reply| Command::FindPeer { peer, reply }).await
+    }
+
+    /// Store a record at `quorum` or more of the closest DHT servers.
+    pub async fn put_record(
+        &self,
+        key: Vec<u8>,
+        value: Vec<u8>,
+        quorum: usize,
+    ) -> Result<(), CoreError> {
+        self.call(|reply| Command::PutRecord {
+            key,
+            value,
+            quorum,
+            reply,
+        })
+        .await
+    }
+
+    /// Fetch a record: the first value seen in `quorum` matching copies. Fails with
+    /// `NOT_FOUND`.
+    pub async fn get_record(&self, key: Vec<u8>, quorum: usize) -> Result<Vec<u8>, CoreError> {
+        self.call(|reply| Command::GetRecord { key, quorum, reply })
+            .await
+    }
+
     /// A control for opening and accepting plain protocol streams (an edge uses it to serve
     /// [`PERF_PROTOCOL`]).
     pub fn stream_control(&self) -> libp2p_stream::Control {

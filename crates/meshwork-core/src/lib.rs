@@ -9,7 +9,8 @@
 //! - [`NodeConfig`]: every knob with a documented default.
 //! - [`gossip`]: validation, flood control, reputation, chunking, backpressure and stats around
 //!   gossipsub.
-//! - [`discovery`]: rendezvous namespaces and mDNS.
+//! - [`discovery`]: rendezvous namespaces and mDNS; [`dht`]: signed peer records and records
+//!   with a quorum on Kademlia.
 //! - [`perf`]: the libp2p perf protocol (stream throughput), client and server.
 //!
 //! No transport is chosen here and nothing here depends on the target: the edges (the browser
@@ -21,6 +22,7 @@ pub mod behaviour;
 mod command;
 mod config;
 mod connected_peers;
+pub mod dht;
 pub mod direct_upgrade;
 pub mod discovery;
 mod error;
@@ -35,6 +37,7 @@ pub mod validate;
 pub use command::Command;
 pub use config::{GossipConfig, KadMode, LimitsConfig, MeshConfig, NodeConfig, RelayServerConfig};
 pub use connected_peers::ConnectedPeers;
+pub use dht::DhtConfig;
 pub use discovery::{
     config::{MdnsConfig, RendezvousConfig, RendezvousServerConfig},
     found::DiscoveredPeer,

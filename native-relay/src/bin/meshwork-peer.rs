@@ -157,13 +157,8 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let swarm = match native_swarm::build(
-        Keypair::generate_ed25519(),
-        &config,
-        None,
-        &Default::default(),
-    )
-    .await
+    let keypair = Keypair::generate_ed25519();
+    let swarm = match native_swarm::build(keypair.clone(), &config, None, &Default::default()).await
     {
         Ok(s) => s,
         Err(e) => {
@@ -171,7 +166,7 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let (event_loop, node, events) = EventLoop::new(swarm, config);
+    let (event_loop, node, events) = EventLoop::new(swarm, keypair, config);
     tokio::spawn(event_loop.run());
     tokio::spawn(print_events(events));
 

@@ -62,6 +62,33 @@ struct RegisterOptions {
     ttl_secs: Option<u64>,
 }
 
+/// `putRecord`/`getRecord` options: `{ quorum }` (DHT servers that must hold the record / matching
+/// copies to read; default 1, at most 20).
+#[derive(Debug, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct QuorumOptions {
+    quorum: usize,
+}
+
+impl Default for QuorumOptions {
+    fn default() -> Self {
+        Self { quorum: 1 }
+    }
+}
+
+impl QuorumOptions {
+    fn read(options: JsValue, what: &str) -> Result<usize, CoreError> {
+        let options: Self = js::options_arg(options, what)?;
+        if options.quorum == 0 || options.quorum > 20 {
+            return Err(CoreError::new(
+                ErrorCode::InvalidOptions,
+                format!("{what}: quorum must be between 1 and 20"),
+            ));
+        }
+        Ok(options.quorum)
+    }
+}
+
 /// `/webrtc`: the browser-to-browser listener.
 fn browser_to_browser_listen_address() -> libp2p::Multiaddr {
     libp2p::Multiaddr::empty().with(libp2p::multiaddr::Protocol::WebRTC)
@@ -83,8 +110,9 @@ impl WasmNode {
                 console_log::install(filter);
             }
             let connected = meshwork_core::ConnectedPeers::default();
-            let swarm = swarm::build(Keypair::generate_ed25519(), &options, &connected)?;
-            let (event_loop, handle, events) = EventLoop::new(swarm, options.node.clone());
+            let keypair = Keypair::generate_ed25519();
+            let swarm = swarm::build(keypair.clone(), &options, &connected)?;
+            let (event_loop, handle, events) = EventLoop::new(swarm, keypair, options.node.clone());
             let event_loop = event_loop.with_connected_peers(connected);
             wasm_bindgen_futures::spawn_local(event_loop.run());
             if options.webrtc.browser_to_browser {
@@ -274,6 +302,52 @@ impl WasmNode {
         promise(async move {
             let namespace = js::string_arg(&namespace, "namespace", ErrorCode::InvalidNamespace)?;
             js::to_js(&handle.discover(namespace).await?)
+        })
+    }
+
+    /// Find a peer's addresses through the DHT (a page is found by its signed peer record, which
+    /// lists its relay circuit addresses); each ends in `/p2p/<peer>`.
+    #[wasm_bindgen(js_name = findPeer)]
+    pub fn find_peer(&self, peer_id: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let text = js::string_arg(&peer_id, "peerId", ErrorCode::InvalidPeerId)?;
+            let peer = meshwork_core::validate::peer_id(&text)?;
+            let list: Array = handle
+                .find_peer(peer)
+                .await?
+                .addresses
+                .iter()
+                .map(|a| JsValue::from_str(&a.to_string()))
+                .collect();
+            Ok(list.into())
+        })
+    }
+
+    /// Store a record in the DHT (`key` a string of 1 to 256 bytes, `value` a `Uint8Array` of at
+    /// most `node.dht.maxValueBytes`, `options` `{ quorum }`).
+    #[wasm_bindgen(js_name = putRecord)]
+    pub fn put_record(&self, key: JsValue, value: JsValue, options: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let key = js::string_arg(&key, "key", ErrorCode::InvalidOptions)?;
+            let value = js::bytes_arg(&value, meshwork_core::dht::MAX_VALUE_BYTES_LIMIT)?;
+            let quorum = QuorumOptions::read(options, "putRecord options")?;
+            handle.put_record(key.into_bytes(), value, quorum).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Read a record from the DHT: the first value seen in `quorum` matching copies, as a
+    /// `Uint8Array`; rejects with `NOT_FOUND`.
+    #[wasm_bindgen(js_name = getRecord)]
+    pub fn get_record(&self, key: JsValue, options: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let key = js::string_arg(&key, "key", ErrorCode::InvalidOptions)?;
+            let quorum = QuorumOptions::read(options, "getRecord options")?;
+            let value = handle.get_record(key.into_bytes(), quorum).await?;
+            Ok(js_sys::Uint8Array::from(value.as_slice()).into())
         })
     }
 

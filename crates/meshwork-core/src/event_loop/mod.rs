@@ -4,6 +4,7 @@
 //! Gossip handling lives in two submodules: `gossip_in` (checks, validation, reassembly,
 //! reputation) and `gossip_out` (the publish queue and its paced drain).
 
+mod dht;
 mod dialing;
 mod gossip_in;
 mod gossip_out;
@@ -102,16 +103,33 @@ pub struct EventLoop {
     pending_registers: Vec<rendezvous::PendingRegister>,
     /// `discover` calls waiting for the points (at most 64).
     pending_discovers: Vec<rendezvous::PendingDiscover>,
+    /// DHT calls waiting on Kademlia queries (at most 64).
+    dht_queries: dht::DhtQueries,
+    /// The addresses our signed peer record last went out with.
+    own_peer_record: Option<Vec<Multiaddr>>,
+    /// Signs our peer record: the swarm's identity (`None` if the edge passed another one).
+    keypair: Option<libp2p::identity::Keypair>,
 }
 
 impl EventLoop {
     /// Wrap a swarm built by the edge. Returns the loop (to be spawned), a handle for callers and
-    /// the receiver of its events.
+    /// the receiver of its events. `keypair` is the swarm's identity: it signs our DHT peer
+    /// record (another identity's keypair is logged as an error and no record is published).
     ///
     /// `config` must be the one the swarm's behaviour was built from, already validated (as
     /// [`Behaviour::new`] does); should a value still be refused here, the loop falls back to the
     /// default for that part and logs it.
-    pub fn new(swarm: Swarm<Behaviour>, config: NodeConfig) -> (Self, NodeHandle, EventReceiver) {
+    pub fn new(
+        swarm: Swarm<Behaviour>,
+        keypair: libp2p::identity::Keypair,
+        config: NodeConfig,
+    ) -> (Self, NodeHandle, EventReceiver) {
+        let keypair = if keypair.public().to_peer_id() == *swarm.local_peer_id() {
+            Some(keypair)
+        } else {
+            tracing::error!("EventLoop::new: the keypair is not the swarm's identity; no peer record is published");
+            None
+        };
         let (handle, commands, events, event_rx) = channel(
             config.limits.command_queue,
             config.limits.event_queue,
@@ -128,6 +146,9 @@ impl EventLoop {
             Registrations::new(rz.max_namespaces, Duration::from_secs(rz.timeout_secs));
         let found = Found::new(rz.max_discovered_namespaces, rz.max_peers_per_namespace);
         let event_loop = Self {
+            dht_queries: HashMap::new(),
+            own_peer_record: None,
+            keypair,
             rendezvous_points: HashSet::new(),
             registrations,
             found,
@@ -216,6 +237,7 @@ impl EventLoop {
         self.pacer.tick();
         self.close_upgraded_relayed(now);
         self.rendezvous_tick(now);
+        self.refresh_own_peer_record();
     }
 
     /// Fail everything still waiting, then let go of the swarm (closing all connections).
@@ -297,6 +319,14 @@ impl EventLoop {
                 let _ = reply.send(self.unregister(&namespace));
             }
             Command::Discover { namespace, reply } => self.discover(namespace, reply),
+            Command::FindPeer { peer, reply } => self.find_peer(peer, reply),
+            Command::PutRecord {
+                key,
+                value,
+                quorum,
+                reply,
+            } => self.put_record(key, value, quorum, reply),
+            Command::GetRecord { key, quorum, reply } => self.get_record(key, quorum, reply),
             Command::Shutdown { reply } => {
                 // Handled in `run`; unreachable here but answered rather than dropped.
                 let _ = reply.send(Ok(()));
@@ -604,6 +634,15 @@ impl EventLoop {
             BehaviourEvent::Mdns(event) => {
                 self.on_mdns_found(crate::discovery::mdns::found(event))
                     .await;
+            }
+            BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
+                id,
+                result,
+                step,
+                stats,
+            }) => self.on_kad_progress(id, result, step.last, stats.num_requests()),
+            BehaviourEvent::Kad(kad::Event::InboundRequest { request }) => {
+                self.on_kad_inbound(request)
             }
             BehaviourEvent::Kad(kad::Event::RoutingUpdated { peer, .. }) => {
                 tracing::trace!(%peer, "kademlia routing table updated");

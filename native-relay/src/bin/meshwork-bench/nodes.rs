@@ -55,15 +55,16 @@ pub async fn start(
     config: &NodeConfig,
     listen: Option<Multiaddr>,
 ) -> Result<(BenchNode, Option<Multiaddr>), String> {
+    let keypair = Keypair::generate_ed25519();
     let swarm = native_swarm::build(
-        Keypair::generate_ed25519(),
+        keypair.clone(),
         config,
         None,
         &WebTransportSettings::default(),
     )
     .await?;
     let peer_id = *swarm.local_peer_id();
-    let (event_loop, handle, mut events) = EventLoop::new(swarm, config.clone());
+    let (event_loop, handle, mut events) = EventLoop::new(swarm, keypair, config.clone());
     tokio::spawn(event_loop.run());
     let mut address = None;
     if let Some(listen) = listen {
