@@ -149,7 +149,7 @@ try {
   if (want('b2b')) rows.push(...await browserToBrowserRows(browser))
   if (want('reach')) rows.push(...await reachRows(SMOKE ? { nodes: 10, messages: 10 } : { nodes: 100, messages: 100 }))
   if (want('circuit')) rows.push(...await circuitRows(SMOKE ? { mib: 4, runs: 1 } : { mib: 256, runs: 3 }))
-  if (want('dht')) rows.push(...await dhtRows(SMOKE ? { nodes: 30, lookups: 20 } : { nodes: 1000, lookups: 500 }))
+  if (want('dht')) rows.push(...await dhtRows(SMOKE ? { nodes: 30, lookups: 20 } : { nodes: Number(process.env.BENCH_DHT_NODES ?? 200), lookups: 200 }))
   if (want('scale')) rows.push(...await scaleRows({ sizes: SMOKE ? [50] : (process.env.BENCH_SCALE_SIZES ?? '1000,10000').split(',').map(Number) }))
   if (want('compare')) {
     compare = await compareRows(browser, {
