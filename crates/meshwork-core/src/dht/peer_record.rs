@@ -40,9 +40,20 @@ pub fn sign(keypair: &Keypair, addresses: Vec<Multiaddr>) -> Result<Vec<u8>, Cor
         })
 }
 
+/// A verified peer record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    /// The peer it is signed by (and stored under).
+    pub peer: PeerId,
+    /// Its sequence number (the signing time in seconds): higher is newer.
+    pub seq: u64,
+    /// The addresses it lists.
+    pub addresses: Vec<Multiaddr>,
+}
+
 /// Check a record found (or to be stored) under `key`: a valid envelope, signed by the peer the
-/// key names. Returns its peer and addresses.
-pub fn verify(key: &RecordKey, value: &[u8]) -> Result<(PeerId, Vec<Multiaddr>), CoreError> {
+/// key names.
+pub fn verify(key: &RecordKey, value: &[u8]) -> Result<Verified, CoreError> {
     let invalid =
         |m: String| CoreError::new(ErrorCode::InvalidOptions, format!("peer record: {m}"));
     let named = key
@@ -60,7 +71,11 @@ pub fn verify(key: &RecordKey, value: &[u8]) -> Result<(PeerId, Vec<Multiaddr>),
             record.peer_id()
         )));
     }
-    Ok((named, record.addresses().to_vec()))
+    Ok(Verified {
+        peer: named,
+        seq: record.seq(),
+        addresses: record.addresses().to_vec(),
+    })
 }
 
 #[cfg(test)]
@@ -76,7 +91,8 @@ mod tests {
         let keypair = Keypair::generate_ed25519();
         let peer = keypair.public().to_peer_id();
         let value = sign(&keypair, vec![addr()]).unwrap();
-        assert_eq!(verify(&key(&peer), &value).unwrap(), (peer, vec![addr()]));
+        let verified = verify(&key(&peer), &value).unwrap();
+        assert_eq!((verified.peer, verified.addresses), (peer, vec![addr()]));
         let other = PeerId::random();
         let e = verify(&key(&other), &value).unwrap_err();
         assert!(e.message.contains("signed by"), "{}", e.message);

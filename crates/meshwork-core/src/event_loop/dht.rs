@@ -13,6 +13,10 @@ use libp2p::{
 /// DHT calls in flight at once.
 const MAX_QUERIES: usize = 64;
 
+/// Copies of a peer record compared before answering `find_peer`: copies left at nodes from
+/// before the peer moved (or cached by Kademlia) are older; the newest (highest `seq`) wins.
+const PEER_RECORD_COPIES: usize = 3;
+
 /// A call waiting on a Kademlia query.
 pub(super) enum DhtQuery {
     /// `find_peer`, first asking for the closest peers, then for the signed peer record.
@@ -21,6 +25,9 @@ pub(super) enum DhtQuery {
         asked_record: bool,
         /// Requests of the closest-peers phase, once it is over.
         earlier_requests: u32,
+        /// The newest valid record seen so far (seq, addresses), and how many copies were seen.
+        newest: Option<(u64, Vec<Multiaddr>)>,
+        copies: usize,
         reply: Reply<dht::FoundPeer>,
     },
     /// `put_record`.
@@ -72,6 +79,8 @@ impl EventLoop {
                 peer,
                 asked_record: false,
                 earlier_requests: 0,
+                newest: None,
+                copies: 0,
                 reply,
             },
         );
@@ -224,6 +233,8 @@ impl EventLoop {
                     peer,
                     asked_record,
                     earlier_requests,
+                    newest,
+                    copies,
                     reply,
                 },
                 result,
@@ -234,6 +245,8 @@ impl EventLoop {
                     asked_record,
                     earlier_requests,
                     step_requests: requests,
+                    newest,
+                    copies,
                     last,
                 };
                 self.on_find_peer_progress(lookup, reply, result)
@@ -308,28 +321,44 @@ impl EventLoop {
             asked_record,
             earlier_requests,
             step_requests,
+            mut newest,
+            mut copies,
             last,
         } = lookup;
         // A query's stats are cumulative; the record phase adds to the closest-peers phase.
         let requests = earlier_requests + step_requests;
-        let found: Option<Vec<Multiaddr>> = match result {
-            QueryResult::GetClosestPeers(Ok(ok)) => ok
-                .peers
-                .into_iter()
-                .find(|p| p.peer_id == peer && !p.addrs.is_empty())
-                .map(|p| p.addrs),
-            QueryResult::GetRecord(Ok(GetRecordOk::FoundRecord(found))) => {
-                match dht::peer_record::verify(&found.record.key, &found.record.value) {
-                    Ok((_, addresses)) if !addresses.is_empty() => Some(addresses),
-                    Ok(_) => None,
+        let mut found: Option<Vec<Multiaddr>> = None;
+        match result {
+            QueryResult::GetClosestPeers(Ok(ok)) => {
+                found = ok
+                    .peers
+                    .into_iter()
+                    .find(|p| p.peer_id == peer && !p.addrs.is_empty())
+                    .map(|p| p.addrs);
+            }
+            QueryResult::GetRecord(Ok(GetRecordOk::FoundRecord(record))) => {
+                match dht::peer_record::verify(&record.record.key, &record.record.value) {
+                    Ok(v) if !v.addresses.is_empty() => {
+                        copies += 1;
+                        if newest.as_ref().is_none_or(|(seq, _)| v.seq > *seq) {
+                            newest = Some((v.seq, v.addresses));
+                        }
+                    }
+                    Ok(_) => {}
                     Err(e) => {
-                        tracing::debug!(%peer, from = ?found.peer, "bad peer record: {}", e.message);
-                        None
+                        tracing::debug!(%peer, from = ?record.peer, "bad peer record: {}", e.message);
                     }
                 }
+                if copies >= PEER_RECORD_COPIES || last {
+                    found = newest.take().map(|(_, addresses)| addresses);
+                }
             }
-            _ => None,
-        };
+            _ => {
+                if asked_record && last {
+                    found = newest.take().map(|(_, addresses)| addresses);
+                }
+            }
+        }
         if let Some(addresses) = found {
             let addresses = addresses
                 .iter()
@@ -352,6 +381,8 @@ impl EventLoop {
                     peer,
                     asked_record,
                     earlier_requests,
+                    newest,
+                    copies,
                     reply,
                 },
             );
@@ -373,6 +404,8 @@ impl EventLoop {
                 peer,
                 asked_record: true,
                 earlier_requests: requests,
+                newest: None,
+                copies: 0,
                 reply,
             },
         );
@@ -388,6 +421,9 @@ struct Lookup {
     earlier_requests: u32,
     /// Requests of the running query so far (its stats are cumulative).
     step_requests: u32,
+    /// The newest peer record seen, and copies seen (record phase).
+    newest: Option<(u64, Vec<Multiaddr>)>,
+    copies: usize,
     last: bool,
 }
 
