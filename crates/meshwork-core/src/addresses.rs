@@ -37,6 +37,11 @@ pub fn with_peer_id(addr: Multiaddr, peer: libp2p::PeerId) -> Multiaddr {
     }
 }
 
+/// [`with_peer_id`] for each address: ready-to-dial addresses of one peer.
+pub fn all_with_peer_id(addrs: Vec<Multiaddr>, peer: libp2p::PeerId) -> Vec<Multiaddr> {
+    addrs.into_iter().map(|a| with_peer_id(a, peer)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

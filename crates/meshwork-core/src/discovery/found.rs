@@ -142,7 +142,7 @@ impl Found {
                 addresses: e
                     .addresses
                     .iter()
-                    .map(|a| with_peer(a, peer).to_string())
+                    .map(|a| crate::addresses::with_peer_id(a.clone(), *peer).to_string())
                     .collect(),
                 namespace: namespace.to_owned(),
                 expires_in_secs: e.expires_at.saturating_duration_since(now).as_secs(),
@@ -159,16 +159,6 @@ impl Found {
         {
             self.namespaces.remove(&oldest);
         }
-    }
-}
-
-/// `address` ending in `/p2p/<peer>` (added unless already there), ready to dial.
-pub fn with_peer(address: &Multiaddr, peer: &PeerId) -> Multiaddr {
-    match address.iter().last() {
-        Some(libp2p::multiaddr::Protocol::P2p(p)) if p == *peer => address.clone(),
-        _ => address
-            .clone()
-            .with(libp2p::multiaddr::Protocol::P2p(*peer)),
     }
 }
 

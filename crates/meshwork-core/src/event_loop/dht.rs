@@ -360,10 +360,7 @@ impl EventLoop {
             }
         }
         if let Some(addresses) = found {
-            let addresses = addresses
-                .iter()
-                .map(|a| crate::discovery::found::with_peer(a, &peer))
-                .collect();
+            let addresses = crate::addresses::all_with_peer_id(addresses, peer);
             let _ = reply.send(Ok(dht::FoundPeer {
                 addresses,
                 requests,

@@ -11,6 +11,7 @@ use libp2p::{
 use web_time::{Duration, Instant};
 
 use super::EventLoop;
+use crate::addresses::all_with_peer_id;
 use crate::{
     command::Reply,
     discovery::{self, DiscoverySource, MAX_POINTS},
@@ -329,7 +330,7 @@ impl EventLoop {
                 for (peer, addresses) in fresh {
                     self.emit(Event::PeerDiscovered {
                         peer_id: peer,
-                        addresses: with_peer(addresses, &peer),
+                        addresses: all_with_peer_id(addresses, peer),
                         source: DiscoverySource::Rendezvous,
                         namespace: Some(namespace.clone()),
                     })
@@ -426,18 +427,11 @@ impl EventLoop {
             }
             self.emit(Event::PeerDiscovered {
                 peer_id: peer,
-                addresses: with_peer(addresses, &peer),
+                addresses: all_with_peer_id(addresses, peer),
                 source: DiscoverySource::Mdns,
                 namespace: None,
             })
             .await;
         }
     }
-}
-
-fn with_peer(addresses: Vec<Multiaddr>, peer: &PeerId) -> Vec<Multiaddr> {
-    addresses
-        .iter()
-        .map(|a| discovery::found::with_peer(a, peer))
-        .collect()
 }
