@@ -100,13 +100,14 @@ impl Found {
                 }
                 None => {
                     if ns.peers.len() >= max_peers {
+                        // The entry expiring soonest makes room, if it expires before this one.
                         let soonest = ns
                             .peers
                             .iter()
                             .min_by_key(|(_, e)| e.expires_at)
-                            .map(|(p, _)| *p);
+                            .map(|(p, e)| (*p, e.expires_at));
                         match soonest {
-                            Some(p) if ns.peers[&p].expires_at < expires_at => {
+                            Some((p, at)) if at < expires_at => {
                                 ns.peers.remove(&p);
                             }
                             _ => continue,
