@@ -64,6 +64,13 @@ pub async fn run(mut events: EventReceiver) {
             } => {
                 tracing::info!(%peer_id, source = source.as_str(), namespace = namespace.as_deref().unwrap_or(""), "peer discovered")
             }
+            Event::PeerState {
+                peer_id,
+                state,
+                reason,
+            } => {
+                tracing::debug!(%peer_id, state = state.as_str(), reason = reason.as_deref().unwrap_or(""), "peer state")
+            }
             Event::Error { error } => tracing::warn!(code = %error.code, "{}", error.message),
         }
     }

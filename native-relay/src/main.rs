@@ -39,15 +39,17 @@ async fn run(cli: Cli) -> Result<(), String> {
     let keypair = identity::load_or_create(&settings.identity_path()).map_err(|e| e.to_string())?;
     let cert = webrtc_cert::load_or_create(&settings.webrtc_cert_path())?;
     let peer_id = keypair.public().to_peer_id();
+    let traffic = meshwork_core::Traffic::default();
     let swarm = native_swarm::build(
         keypair.clone(),
         &settings.node,
         Some(cert),
         &settings.webtransport,
+        &traffic,
     )
     .await?;
     let (event_loop, node, events) = EventLoop::new(swarm, keypair, settings.node.clone());
-    let loop_task = tokio::spawn(event_loop.run());
+    let loop_task = tokio::spawn(event_loop.with_traffic(traffic).run());
     tokio::spawn(events_log::run(events));
     if settings.perf.serve {
         perf_server::start(node.stream_control(), settings.perf.clone())?;

@@ -6,7 +6,9 @@ use std::{
 };
 
 use libp2p::{multiaddr::Protocol, Multiaddr};
-use meshwork_core::{KadMode, MeshConfig, NodeConfig, RelayServerConfig, RendezvousServerConfig};
+use meshwork_core::{
+    ConnectionsConfig, KadMode, MeshConfig, NodeConfig, RelayServerConfig, RendezvousServerConfig,
+};
 use serde::Deserialize;
 
 use crate::cli::Cli;
@@ -212,6 +214,8 @@ pub fn relay_node_defaults() -> NodeConfig {
     // Pages reach each other only through the relay: it forwards every message to every
     // subscriber, not to gossipsub's usual 6–12.
     node.gossip.mesh = MeshConfig::everyone(node.limits.max_established as usize);
+    // A relay serves whoever connects, up to its limit: it never prunes.
+    node.connections = ConnectionsConfig::serving(node.limits.max_established as usize);
     node
 }
 
@@ -314,11 +318,21 @@ fn read_file(path: &Path) -> Result<FileConfig, String> {
 fn merge_node(overrides: Option<toml::Table>) -> Result<NodeConfig, String> {
     let defaults = toml::Table::try_from(relay_node_defaults())
         .map_err(|e| format!("internal: cannot encode defaults: {e}"))?;
+    let sets_connections = overrides
+        .as_ref()
+        .is_some_and(|o| o.contains_key("connections"));
     let merged = match overrides {
         Some(o) => deep_merge(defaults, o),
         None => defaults,
     };
-    merged.try_into().map_err(|e| format!("config [node]: {e}"))
+    let mut node: NodeConfig = merged
+        .try_into()
+        .map_err(|e| format!("config [node]: {e}"))?;
+    if !sets_connections {
+        // Follow a raised (or lowered) connection limit: a relay never prunes below it.
+        node.connections = ConnectionsConfig::serving(node.limits.max_established as usize);
+    }
+    Ok(node)
 }
 
 fn deep_merge(mut base: toml::Table, over: toml::Table) -> toml::Table {

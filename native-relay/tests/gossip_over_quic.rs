@@ -41,6 +41,7 @@ async fn start() -> (NodeHandle, EventReceiver, Multiaddr) {
         &config,
         None,
         &WebTransportSettings::default(),
+        &Default::default(),
     )
     .await
     .expect("swarm");

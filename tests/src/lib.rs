@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use libp2p::{
-    core::{transport::MemoryTransport, upgrade::Version},
+    core::{muxing::StreamMuxerBox, transport::MemoryTransport, upgrade::Version},
     identity::Keypair,
     multiaddr::Protocol,
     noise, yamux, Multiaddr, PeerId, SwarmBuilder, Transport,
 };
 use meshwork_core::{
     behaviour::Behaviour, event_loop::EventLoop, Event, EventReceiver, NodeConfig, NodeHandle,
+    Traffic,
 };
 
 /// How long a test waits for any one expected event before failing (catches hangs only).
@@ -59,15 +60,9 @@ impl TestNode {
 /// Start a node with `config`, listening on a fresh memory address.
 pub async fn spawn_node(config: NodeConfig) -> TestNode {
     let keypair = Keypair::generate_ed25519();
-    let swarm = memory_swarm(keypair.clone(), &config);
-    let port: u64 = rand_port();
-    run_node(
-        swarm,
-        keypair,
-        config,
-        format!("/memory/{port}").parse().expect("memory addr"),
-    )
-    .await
+    let traffic = Traffic::default();
+    let swarm = counted_memory_swarm(keypair.clone(), &config, &traffic);
+    run_counted_node(swarm, keypair, config, memory_address(), traffic).await
 }
 
 /// A fresh memory address (`/memory/<port>`), unique in this process.
@@ -79,6 +74,16 @@ pub fn memory_address() -> Multiaddr {
 
 /// A swarm with the meshwork behaviour on the memory transport (noise, yamux), not yet running.
 pub fn memory_swarm(keypair: Keypair, config: &NodeConfig) -> libp2p::Swarm<Behaviour> {
+    counted_memory_swarm(keypair, config, &Traffic::default())
+}
+
+/// [`memory_swarm`] whose connections count their bytes into `traffic`.
+pub fn counted_memory_swarm(
+    keypair: Keypair,
+    config: &NodeConfig,
+    traffic: &Traffic,
+) -> libp2p::Swarm<Behaviour> {
+    let traffic = traffic.clone();
     let behaviour_config = config.clone();
     let idle = config.idle_connection_timeout();
     SwarmBuilder::with_existing_identity(keypair)
@@ -88,6 +93,7 @@ pub fn memory_swarm(keypair: Keypair, config: &NodeConfig) -> libp2p::Swarm<Beha
                 .upgrade(Version::V1)
                 .authenticate(noise::Config::new(key).expect("noise config"))
                 .multiplex(yamux::Config::default())
+                .map(move |(peer, muxer), _| (peer, traffic.wrap(peer, StreamMuxerBox::new(muxer))))
         })
         .expect("memory transport")
         .with_relay_client(noise::Config::new, yamux::Config::default)
@@ -106,8 +112,19 @@ pub async fn run_node(
     config: NodeConfig,
     listen: Multiaddr,
 ) -> TestNode {
+    run_counted_node(swarm, keypair, config, listen, Traffic::default()).await
+}
+
+/// [`run_node`] reading byte counts from `traffic` (the swarm's, see [`counted_memory_swarm`]).
+pub async fn run_counted_node(
+    swarm: libp2p::Swarm<Behaviour>,
+    keypair: Keypair,
+    config: NodeConfig,
+    listen: Multiaddr,
+    traffic: Traffic,
+) -> TestNode {
     let (event_loop, handle, mut events) = EventLoop::new(swarm, keypair, config);
-    tokio::spawn(event_loop.run());
+    tokio::spawn(event_loop.with_traffic(traffic).run());
     handle.listen(listen).await.expect("listen");
     let address = tokio::time::timeout(EVENT_DEADLINE, async {
         loop {

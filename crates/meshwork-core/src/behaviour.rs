@@ -46,6 +46,8 @@ pub type Gossipsub = gossipsub::Behaviour<
 pub struct Behaviour {
     /// Refuses connections over the configured limits, before any handshake work.
     pub limits: connection_limits::Behaviour,
+    /// Refuses inbound connections beyond `limits.maxConnectionsPerIp` from one address.
+    pub ip_limits: crate::connmgr::ip_limits::IpLimits,
     /// Banned peers: refused and disconnected (see `gossip::reputation`).
     pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     /// Exchanges agent, addresses and protocols with each peer.
@@ -104,6 +106,10 @@ impl Behaviour {
         let peer_id = keypair.public().to_peer_id();
         Ok(Self {
             limits: connection_limits::Behaviour::new(connection_limits(config)),
+            ip_limits: crate::connmgr::ip_limits::IpLimits::new(
+                config.limits.max_connections_per_ip,
+                config.limits.per_ip_exempt_loopback,
+            ),
             blocked: allow_block_list::Behaviour::default(),
             identify: identify::Behaviour::new(
                 identify::Config::new(config.protocol_version.clone(), keypair.public())

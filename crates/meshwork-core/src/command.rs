@@ -7,6 +7,7 @@ use libp2p::{Multiaddr, PeerId};
 
 use crate::{
     gossip::{outbound::Priority, stats::GossipStats, validator::MessageValidator},
+    connmgr::Roles,
     CoreError, DiscoveredPeer, PeerInfo,
 };
 
@@ -26,6 +27,25 @@ pub type Reply<T> = oneshot::Sender<Result<T, CoreError>>;
 /// A request to the node. Build these through [`crate::NodeHandle`] rather than by hand.
 #[derive(Debug)]
 pub enum Command {
+    /// Keep a peer connected (redialled with backoff when lost); replies once the first dial
+    /// ends (at once if connected).
+    Keep {
+        /// The peer.
+        peer: PeerId,
+        /// Where to dial it, best first.
+        addresses: Vec<Multiaddr>,
+        /// Why it is kept.
+        roles: Roles,
+        /// The result.
+        reply: Reply<PeerId>,
+    },
+    /// Stop keeping a peer and close its connections; replies whether it was kept or connected.
+    RemovePeer {
+        /// The peer.
+        peer: PeerId,
+        /// The result.
+        reply: Reply<bool>,
+    },
     /// Connect to an address; replies with the remote peer ID once connected.
     Dial {
         /// Where to dial. A trailing `/p2p/<id>` is checked against the remote's identity.
@@ -82,6 +102,8 @@ pub enum Command {
     },
     /// List connected peers.
     Peers {
+        /// Also list kept peers that are not connected.
+        include_kept: bool,
         /// The result.
         reply: Reply<Vec<PeerInfo>>,
     },

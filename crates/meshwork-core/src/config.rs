@@ -158,6 +158,12 @@ pub struct LimitsConfig {
     pub event_queue: usize,
     /// A connection with no open stream is closed after this many seconds. Default 60.
     pub idle_connection_timeout_secs: u64,
+    /// Most inbound connections from one IP address (pending and established; relayed ones
+    /// are not counted); 0 for no limit. Default 64.
+    pub max_connections_per_ip: u32,
+    /// Loopback addresses are not limited per IP (a reverse proxy on the same host, local
+    /// tests). Default true.
+    pub per_ip_exempt_loopback: bool,
 }
 
 impl Default for LimitsConfig {
@@ -170,6 +176,8 @@ impl Default for LimitsConfig {
             command_queue: 256,
             event_queue: 1024,
             idle_connection_timeout_secs: 60,
+            max_connections_per_ip: 64,
+            per_ip_exempt_loopback: true,
         }
     }
 }
@@ -288,6 +296,8 @@ pub struct NodeConfig {
     pub rendezvous: RendezvousConfig,
     /// mDNS on the local segment (native only).
     pub mdns: MdnsConfig,
+    /// How many peers to keep connected, pruning, redials.
+    pub connections: crate::connmgr::ConnectionsConfig,
     /// Browser-to-browser upgrades: `None` (the default, and always for native nodes) when this
     /// node has no `/webrtc` transport. Set by the browser package, not by configuration.
     #[serde(skip)]
@@ -310,6 +320,7 @@ impl Default for NodeConfig {
             dht: crate::dht::DhtConfig::default(),
             rendezvous: RendezvousConfig::default(),
             mdns: MdnsConfig::default(),
+            connections: crate::connmgr::ConnectionsConfig::default(),
             direct_upgrade: None,
         }
     }
@@ -373,6 +384,7 @@ impl NodeConfig {
         self.dht.validate()?;
         self.rendezvous.validate()?;
         self.mdns.validate()?;
+        self.connections.validate()?;
         if let Some(r) = &self.relay_server {
             if r.max_circuit_duration_secs > u64::from(u32::MAX) {
                 return Err("relayServer.maxCircuitDurationSecs is too large".into());

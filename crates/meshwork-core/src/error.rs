@@ -46,6 +46,9 @@ pub enum ErrorCode {
     /// Registering or discovering failed: no rendezvous point connected, no reachable address
     /// to register, every point refused, or no answer in time.
     DiscoveryFailed,
+    /// The peer reached is not the one expected (`addPeer`'s `expectedPeerId`, or the
+    /// address's `/p2p/<id>`).
+    PeerIdMismatch,
     /// A DHT lookup ended without the peer or record asked for (or without enough matching
     /// copies of a record).
     NotFound,
@@ -67,6 +70,7 @@ impl ErrorCode {
             ErrorCode::LimitReached => "LIMIT_REACHED",
             ErrorCode::FetchFailed => "FETCH_FAILED",
             ErrorCode::StartFailed => "START_FAILED",
+            ErrorCode::PeerIdMismatch => "PEER_ID_MISMATCH",
             ErrorCode::Panic => "PANIC",
             ErrorCode::InvalidPeerId => "INVALID_PEER_ID",
             ErrorCode::StreamFailed => "STREAM_FAILED",

@@ -94,6 +94,19 @@ pub enum Event {
         /// The rendezvous namespace it registered under (`None` for mDNS).
         namespace: Option<String>,
     },
+    /// A peer's connection state changed. For one peer the states come in the order
+    /// `connecting`, `connected`, `disconnecting`, `disconnected`; an inbound connection starts
+    /// at `connected`, a remote close skips `disconnecting`, a failed dial goes from
+    /// `connecting` to `disconnected`.
+    PeerState {
+        /// The peer.
+        peer_id: PeerId,
+        /// Its new state.
+        state: crate::ConnState,
+        /// For `disconnecting` and `disconnected`: why (`pruned`, `removed`, `banned`, or the
+        /// connection's error).
+        reason: Option<String>,
+    },
     /// Something failed without a caller to tell (a listener error, a failed background dial).
     Error {
         /// What failed.
@@ -101,18 +114,38 @@ pub enum Event {
     },
 }
 
-/// A connected peer, as `peers()` lists it.
+/// A peer as `peers()` (connected peers) and `listPeers()` (those and the kept peers that are
+/// not connected) list it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PeerInfo {
     /// The remote, as a string.
     pub peer_id: String,
-    /// Transport of the oldest open connection.
-    pub transport: TransportKind,
-    /// Remote address of the oldest open connection.
-    pub address: String,
+    /// Its connection state.
+    pub state: crate::ConnState,
+    /// Transport of the oldest open connection (`None` when not connected).
+    pub transport: Option<TransportKind>,
+    /// Remote address of the oldest open connection (`None` when not connected).
+    pub address: Option<String>,
+    /// Connected: the remote address of every open connection. Not connected (a kept peer):
+    /// the addresses it is redialled at.
+    pub addresses: Vec<String>,
     /// Open connections to this peer.
     pub connections: usize,
+    /// When its first open connection opened, in milliseconds since the Unix epoch.
+    pub connected_since_ms: Option<u64>,
+    /// Stream bytes sent to it over its open connections (`None` if the edge counts no
+    /// traffic, or not connected).
+    pub bytes_sent: Option<u64>,
+    /// Stream bytes received from it over its open connections.
+    pub bytes_received: Option<u64>,
+    /// Connected: when bytes last moved (to the second). Not connected: when it was last
+    /// connected. Milliseconds since the Unix epoch.
+    pub last_seen_ms: Option<u64>,
+    /// Why it is kept (bootstrap, relay, added by hand), if it is.
+    pub kept: Option<crate::connmgr::Roles>,
+    /// A kept peer's last dial error, while it is not connected.
+    pub last_error: Option<String>,
     /// Last measured round-trip time in milliseconds, if pinged yet.
     pub rtt_ms: Option<f64>,
     /// The agent the peer announced through identify, if known yet.

@@ -10,7 +10,9 @@ use libp2p::{Multiaddr, PeerId};
 use std::sync::Arc;
 
 use crate::{
+    addresses,
     command::{Reply, ValidatorHandle},
+    connmgr::Roles,
     error::describe_chain,
     gossip::{outbound::Priority, stats::GossipStats, validator::MessageValidator},
     perf::{self, PerfReport, PerfRequest, PERF_PROTOCOL},
@@ -160,7 +162,76 @@ impl NodeHandle {
 
     /// The connected peers.
     pub async fn peers(&self) -> Result<Vec<PeerInfo>, CoreError> {
-        self.call(|reply| Command::Peers { reply }).await
+        self.call(|reply| Command::Peers {
+            include_kept: false,
+            reply,
+        })
+        .await
+    }
+
+    /// The connected peers, then the kept peers (bootstrap, relays, added) that are not.
+    pub async fn list_peers(&self) -> Result<Vec<PeerInfo>, CoreError> {
+        self.call(|reply| Command::Peers {
+            include_kept: true,
+            reply,
+        })
+        .await
+    }
+
+    /// Keep `peer` connected for `roles`, dialled at `addresses` (best first, tried one at a
+    /// time). Resolves once connected, or with the first dial's error; a kept peer lost later
+    /// is redialled with backoff and jitter (relays and added peers always, bootstrap peers
+    /// while the node has fewer than `connections.target` peers).
+    pub async fn keep(
+        &self,
+        peer: PeerId,
+        addresses: Vec<Multiaddr>,
+        roles: Roles,
+    ) -> Result<PeerId, CoreError> {
+        self.call(|reply| Command::Keep {
+            peer,
+            addresses,
+            roles,
+            reply,
+        })
+        .await
+    }
+
+    /// Connect to `address` and keep the peer connected (see [`Self::keep`]). The remote's
+    /// identity must be `expected` (and the address's own `/p2p/<id>`, if it has one), or the
+    /// call fails with `PEER_ID_MISMATCH` and nothing is kept. A peer that cannot be reached
+    /// fails with `DIAL_FAILED` and is not kept either.
+    pub async fn add_peer(
+        &self,
+        address: Multiaddr,
+        expected: Option<PeerId>,
+    ) -> Result<PeerId, CoreError> {
+        let named = addresses::peer_id_of(&address);
+        if let (Some(named), Some(expected)) = (named, expected) {
+            if named != expected {
+                return Err(CoreError::new(
+                    ErrorCode::PeerIdMismatch,
+                    format!("the address names {named}, but {expected} was expected"),
+                ));
+            }
+        }
+        let manual = Roles {
+            manual: true,
+            ..Roles::default()
+        };
+        match expected.or(named) {
+            Some(peer) => self.keep(peer, vec![address], manual).await,
+            None => {
+                let peer = self.dial(address.clone()).await?;
+                let address = addresses::with_peer_id(address, peer);
+                self.keep(peer, vec![address], manual).await
+            }
+        }
+    }
+
+    /// Stop keeping `peer` and close its connections; `true` if it was kept or connected.
+    pub async fn remove_peer(&self, peer: PeerId) -> Result<bool, CoreError> {
+        self.call(|reply| Command::RemovePeer { peer, reply }).await
     }
 
     /// This node's listen addresses.

@@ -11,6 +11,8 @@
 //!   gossipsub.
 //! - [`discovery`]: rendezvous namespaces and mDNS; [`dht`]: signed peer records and records
 //!   with a quorum on Kademlia.
+//! - [`connmgr`]: kept peers and redials with backoff, pruning, connection state, traffic per
+//!   peer, inbound limits per IP.
 //! - [`perf`]: the libp2p perf protocol (stream throughput), client and server.
 //!
 //! No transport is chosen here and nothing here depends on the target: the edges (the browser
@@ -22,6 +24,7 @@ pub mod behaviour;
 mod command;
 mod config;
 mod connected_peers;
+pub mod connmgr;
 pub mod dht;
 pub mod direct_upgrade;
 pub mod discovery;
@@ -37,6 +40,7 @@ pub mod validate;
 pub use command::Command;
 pub use config::{GossipConfig, KadMode, LimitsConfig, MeshConfig, NodeConfig, RelayServerConfig};
 pub use connected_peers::ConnectedPeers;
+pub use connmgr::{ConnState, ConnectionsConfig, Roles, Traffic};
 pub use dht::DhtConfig;
 pub use discovery::{
     config::{MdnsConfig, RendezvousConfig, RendezvousServerConfig},

@@ -18,6 +18,10 @@
 //! `{"cmd":"unregister","namespace":"ns"}` → `unregistered`, `{"cmd":"discover","namespace":"ns"}`
 //! → `discovered` {namespace, peers: [{peerId, addresses, namespace, expiresInSecs}]};
 //! `peer:discovery` {peerId, source, namespace, addresses} when rendezvous or mDNS finds a peer.
+//! `{"cmd":"addpeer","address":"/ip4/…","expectedPeerId":"…"}` → `peerAdded` {peerId} (kept
+//! connected, redialled with backoff), `{"cmd":"removepeer","peerId":"…"}` → `peerRemoved`
+//! {was}, `{"cmd":"listpeers"}` → `peers` {peers}; `peer:state` {peerId, state, reason} on
+//! every connection state change. `--bootstrap` peers are kept the same way.
 //! mDNS is on unless `--config` has an `mdns` key. `{"cmd":"rawstream","peerId":"…","protocol":"/x/1","dataBase64":"…"}` (open a stream to a
 //! connected peer, write the bytes, read what comes back until the remote ends it; answers
 //! `rawstream` {read, outcome}; for failure-path tests). An optional `"ref"`
@@ -47,6 +51,9 @@ struct Cli {
     /// Multiaddr to dial at start; repeat for more.
     #[arg(long = "dial", value_name = "MULTIADDR")]
     dial: Vec<String>,
+    /// Bootstrap peer (multiaddr ending in `/p2p/<id>`) to keep connected; repeat for more.
+    #[arg(long = "bootstrap", value_name = "MULTIADDR")]
+    bootstrap: Vec<String>,
     /// Topic to subscribe to at start; repeat for more.
     #[arg(long = "topic", value_name = "TOPIC")]
     topics: Vec<String>,
@@ -115,6 +122,23 @@ enum Input {
         #[serde(rename = "ref")]
         reference: Option<Value>,
     },
+    Addpeer {
+        address: String,
+        #[serde(rename = "expectedPeerId")]
+        expected_peer_id: Option<String>,
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
+    Removepeer {
+        #[serde(rename = "peerId")]
+        peer_id: String,
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
+    Listpeers {
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
     Rawstream {
         #[serde(rename = "peerId")]
         peer_id: String,
@@ -158,7 +182,15 @@ async fn main() {
         }
     };
     let keypair = Keypair::generate_ed25519();
-    let swarm = match native_swarm::build(keypair.clone(), &config, None, &Default::default()).await
+    let traffic = meshwork_core::Traffic::default();
+    let swarm = match native_swarm::build(
+        keypair.clone(),
+        &config,
+        None,
+        &Default::default(),
+        &traffic,
+    )
+    .await
     {
         Ok(s) => s,
         Err(e) => {
@@ -167,7 +199,7 @@ async fn main() {
         }
     };
     let (event_loop, node, events) = EventLoop::new(swarm, keypair, config);
-    tokio::spawn(event_loop.run());
+    tokio::spawn(event_loop.with_traffic(traffic).run());
     tokio::spawn(print_events(events));
 
     for address in &cli.listen {
@@ -193,6 +225,7 @@ async fn main() {
     for address in &cli.dial {
         dial(&node, address, None).await;
     }
+    bootstrap(&node, &cli.bootstrap).await;
 
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
@@ -256,6 +289,32 @@ async fn dial(node: &NodeHandle, address: &str, reference: Option<Value>) {
         Ok(peer) => out(json!({ "event": "dialed", "peerId": peer.to_string(), "ref": reference })),
         Err(e) => error_line(&e, reference),
     }
+}
+
+/// Keep the `--bootstrap` peers; one `error` line per peer not reached.
+async fn bootstrap(node: &NodeHandle, addresses: &[String]) {
+    let mut plan = Vec::new();
+    for address in addresses {
+        match validate::multiaddr(address) {
+            Ok(a) => plan.push(a),
+            Err(e) => error_line(&e, None),
+        }
+    }
+    let targets = meshwork_core::connmgr::bootstrap::targets(plan, &[]);
+    let outcome = meshwork_core::connmgr::bootstrap::run(node, &targets).await;
+    for failure in &outcome.failures {
+        error_line(failure, None);
+    }
+}
+
+async fn add_peer(
+    node: &NodeHandle,
+    address: &str,
+    expected: Option<&str>,
+) -> Result<libp2p::PeerId, CoreError> {
+    let address = validate::multiaddr(address)?;
+    let expected = expected.map(validate::peer_id).transpose()?;
+    node.add_peer(address, expected).await
 }
 
 async fn handle(node: &NodeHandle, input: Input) {
@@ -336,6 +395,30 @@ async fn handle(node: &NodeHandle, input: Input) {
             Ok(peers) => out(
                 json!({ "event": "discovered", "namespace": namespace, "peers": peers, "ref": reference }),
             ),
+            Err(e) => error_line(&e, reference),
+        },
+        Input::Addpeer {
+            address,
+            expected_peer_id,
+            reference,
+        } => match add_peer(node, &address, expected_peer_id.as_deref()).await {
+            Ok(peer) => {
+                out(json!({ "event": "peerAdded", "peerId": peer.to_string(), "ref": reference }))
+            }
+            Err(e) => error_line(&e, reference),
+        },
+        Input::Removepeer { peer_id, reference } => {
+            let result = match validate::peer_id(&peer_id) {
+                Ok(peer) => node.remove_peer(peer).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(was) => out(json!({ "event": "peerRemoved", "was": was, "ref": reference })),
+                Err(e) => error_line(&e, reference),
+            }
+        }
+        Input::Listpeers { reference } => match node.list_peers().await {
+            Ok(peers) => out(json!({ "event": "peers", "peers": peers, "ref": reference })),
             Err(e) => error_line(&e, reference),
         },
         Input::Rawstream {
@@ -504,6 +587,13 @@ async fn print_events(mut events: meshwork_core::EventReceiver) {
                 "event": "peer:discovery", "peerId": peer_id.to_string(), "source": source.as_str(),
                 "namespace": namespace,
                 "addresses": addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>() }),
+            Event::PeerState {
+                peer_id,
+                state,
+                reason,
+            } => json!({
+                "event": "peer:state", "peerId": peer_id.to_string(), "state": state.as_str(),
+                "reason": reason, "atMs": now_ms() }),
             Event::ListenAddrExpired { .. } => continue,
         };
         out(line);

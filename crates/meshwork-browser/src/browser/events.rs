@@ -113,6 +113,22 @@ pub fn to_js(event: &Event) -> JsValue {
                 ),
             ])
         }
+        Event::PeerState {
+            peer_id,
+            state,
+            reason,
+        } => object(&[
+            ("type", s("peer:state")),
+            ("peerId", s(peer_id)),
+            ("state", s(state.as_str())),
+            (
+                "reason",
+                reason
+                    .as_deref()
+                    .map(JsValue::from_str)
+                    .unwrap_or(JsValue::NULL),
+            ),
+        ]),
         Event::Error { error } => object(&[
             ("type", s("error")),
             ("code", s(error.code)),

@@ -111,9 +111,12 @@ impl WasmNode {
             }
             let connected = meshwork_core::ConnectedPeers::default();
             let keypair = Keypair::generate_ed25519();
-            let swarm = swarm::build(keypair.clone(), &options, &connected)?;
+            let traffic = meshwork_core::Traffic::default();
+            let swarm = swarm::build(keypair.clone(), &options, &connected, &traffic)?;
             let (event_loop, handle, events) = EventLoop::new(swarm, keypair, options.node.clone());
-            let event_loop = event_loop.with_connected_peers(connected);
+            let event_loop = event_loop
+                .with_connected_peers(connected)
+                .with_traffic(traffic);
             wasm_bindgen_futures::spawn_local(event_loop.run());
             if options.webrtc.browser_to_browser {
                 // Accept signaling streams before any relay reservation makes us reachable.
@@ -252,10 +255,53 @@ impl WasmNode {
         promise(async move { js::to_js(&handle.stats().await?) })
     }
 
-    /// The connected peers: `[{ peerId, transport, address, connections, rttMs, agent }]`.
+    /// The connected peers: `[{ peerId, state, transport, address, addresses, connections,
+    /// connectedSinceMs, bytesSent, bytesReceived, lastSeenMs, rttMs, agent, gossipScore,
+    /// reputation, kept, lastError }]`.
     pub fn peers(&self) -> Promise {
         let handle = self.handle.clone();
         promise(async move { js::to_js(&handle.peers().await?) })
+    }
+
+    /// The connected peers, then the kept peers (bootstrap, relays, added) that are not
+    /// connected (`transport` and `address` null, `addresses` where they are redialled).
+    #[wasm_bindgen(js_name = listPeers)]
+    pub fn list_peers(&self) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move { js::to_js(&handle.list_peers().await?) })
+    }
+
+    /// Connect to a multiaddr and keep the peer connected (redialled with backoff and jitter
+    /// when lost). With `expectedPeerId` the remote must have that identity, or the call
+    /// rejects with `PEER_ID_MISMATCH`; an unreachable peer rejects with `DIAL_FAILED`. Nothing
+    /// is kept on failure. Resolves with the peer ID.
+    #[wasm_bindgen(js_name = addPeer)]
+    pub fn add_peer(&self, address: JsValue, expected_peer_id: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let text = js::string_arg(&address, "multiaddr", ErrorCode::InvalidMultiaddr)?;
+            let address = meshwork_core::validate::multiaddr(&text)?;
+            let expected = if expected_peer_id.is_undefined() || expected_peer_id.is_null() {
+                None
+            } else {
+                let text = js::string_arg(&expected_peer_id, "expectedPeerId", ErrorCode::InvalidPeerId)?;
+                Some(meshwork_core::validate::peer_id(&text)?)
+            };
+            let peer = handle.add_peer(address, expected).await?;
+            Ok(JsValue::from_str(&peer.to_string()))
+        })
+    }
+
+    /// Stop keeping a peer and close its connections; resolves `true` if it was kept or
+    /// connected.
+    #[wasm_bindgen(js_name = removePeer)]
+    pub fn remove_peer(&self, peer_id: JsValue) -> Promise {
+        let handle = self.handle.clone();
+        promise(async move {
+            let text = js::string_arg(&peer_id, "peerId", ErrorCode::InvalidPeerId)?;
+            let peer = meshwork_core::validate::peer_id(&text)?;
+            Ok(JsValue::from_bool(handle.remove_peer(peer).await?))
+        })
     }
 
     /// This node's listen addresses (relay circuit addresses once reserved).

@@ -9,17 +9,20 @@ use libp2p::{
 };
 use meshwork_core::{
     behaviour::Behaviour, direct_upgrade::RefuseBrowserToBrowser, libp2p_stream, ConnectedPeers,
-    CoreError, ErrorCode,
+    CoreError, ErrorCode, Traffic,
 };
 
 use crate::options::BrowserOptions;
 
 /// Build the swarm for a page.
+/// Every connection counts its bytes into `traffic` (hand the same one to the event loop).
 pub fn build(
     keypair: Keypair,
     options: &BrowserOptions,
     connected: &ConnectedPeers,
+    traffic: &Traffic,
 ) -> Result<Swarm<Behaviour>, CoreError> {
+    let traffic = traffic.clone();
     let config = &options.node;
     let webrtc_config = |key: &Keypair| {
         meshwork_webrtc_browser::Config::new(key)
@@ -78,7 +81,8 @@ pub fn build(
                     .or_transport(webrtc)
                     .map(|either, _| either.into_inner())
                     .or_transport(websocket)
-                    .map(|either, _| either.into_inner()),
+                    .map(|either, _| either.into_inner())
+                    .map(move |(peer, muxer), _| (peer, traffic.wrap(peer, muxer))),
             )
         })
         .map_err(|e| fail("transports", &e))?

@@ -119,24 +119,33 @@ impl EventLoop {
         self.start_dial(opts, &direct, PendingDial::Plain(reply));
     }
 
-    fn start_dial(&mut self, opts: DialOpts, address: &Multiaddr, pending: PendingDial) {
+    /// Start a dial its caller waits on; `false` if it could not start (the caller has the
+    /// error).
+    pub(super) fn start_dial(
+        &mut self,
+        opts: DialOpts,
+        address: &Multiaddr,
+        pending: PendingDial,
+    ) -> bool {
         if self.pending_dials.len() >= self.config.limits.max_pending_outgoing as usize {
             let _ = pending.into_reply().send(Err(CoreError::new(
                 ErrorCode::LimitReached,
                 format!("{} dials already pending", self.pending_dials.len()),
             )));
-            return;
+            return false;
         }
         let id = opts.connection_id();
-        match self.swarm.dial(opts) {
+        match self.swarm_dial(opts) {
             Ok(()) => {
                 self.pending_dials.insert(id, pending);
+                true
             }
             Err(e) => {
                 let _ = pending.into_reply().send(Err(CoreError::new(
                     ErrorCode::DialFailed,
                     format!("cannot dial {address}: {}", describe_chain(&e)),
                 )));
+                false
             }
         }
     }
@@ -155,13 +164,10 @@ impl EventLoop {
     }
 
     /// A dial failed; `false` if nobody was waiting on it.
-    pub(super) fn on_dial_failed(&mut self, id: ConnectionId, message: &str) -> bool {
+    pub(super) fn on_dial_failed(&mut self, id: ConnectionId, error: &CoreError) -> bool {
         match self.pending_dials.remove(&id) {
             Some(pending) => {
-                let _ = pending.into_reply().send(Err(CoreError::new(
-                    ErrorCode::DialFailed,
-                    message.to_owned(),
-                )));
+                let _ = pending.into_reply().send(Err(error.clone()));
                 true
             }
             None => false,

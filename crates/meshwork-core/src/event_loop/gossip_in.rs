@@ -255,6 +255,8 @@ impl EventLoop {
             let secs = ban.until.saturating_duration_since(now).as_secs();
             tracing::info!(peer = %author, secs, "peer banned: reputation below threshold");
             self.blocked.insert(author);
+            let transition = self.states.on_closing(author, "banned");
+            self.queue_transitions(transition);
             self.swarm.behaviour_mut().blocked.block_peer(author);
             self.emit(Event::PeerBanned {
                 peer_id: author,

@@ -4,13 +4,14 @@
 //! Gossip handling lives in two submodules: `gossip_in` (checks, validation, reassembly,
 //! reputation) and `gossip_out` (the publish queue and its paced drain).
 
+mod connections;
 mod dht;
 mod dialing;
 mod gossip_in;
 mod gossip_out;
 mod rendezvous;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use futures::{future::BoxFuture, stream::FuturesUnordered, FutureExt, SinkExt, StreamExt};
 use futures_timer::Delay;
@@ -27,6 +28,7 @@ use crate::{
     behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL},
     channel,
     command::Reply,
+    connmgr::{backoff::Jitter, kept::KeptPeers, state::StateBook, Traffic},
     discovery::{found::Found, registrations::Registrations},
     error::describe_chain,
     gossip::{
@@ -34,7 +36,7 @@ use crate::{
         reputation::Reputation, scoring, stats::StatsBook, validator::MessageValidator,
     },
     validate, Command, CoreError, ErrorCode, Event, EventReceiver, EventSender, NodeConfig,
-    NodeHandle, PeerInfo, TransportKind,
+    NodeHandle, TransportKind,
 };
 
 /// How often the loop does its housekeeping (rate-limit state, bans, chunk expiry, pacing).
@@ -48,11 +50,32 @@ struct Connection {
 }
 
 /// What the loop knows about a connected peer.
-#[derive(Default)]
 struct PeerState {
     connections: Vec<Connection>,
     rtt: Option<Duration>,
     agent: Option<String>,
+    /// When its first connection opened.
+    since: web_time::Instant,
+    since_wall: web_time::SystemTime,
+    /// When its byte counters last moved (checked once a tick).
+    last_active: web_time::Instant,
+    /// `(sent, received)` at that check.
+    traffic: Option<(u64, u64)>,
+}
+
+impl PeerState {
+    fn new() -> Self {
+        let now = web_time::Instant::now();
+        Self {
+            connections: Vec::new(),
+            rtt: None,
+            agent: None,
+            since: now,
+            since_wall: web_time::SystemTime::now(),
+            last_active: now,
+            traffic: None,
+        }
+    }
 }
 
 /// Owns the swarm; turns commands into swarm calls and swarm events into [`Event`]s.
@@ -109,6 +132,18 @@ pub struct EventLoop {
     own_peer_record: Option<Vec<Multiaddr>>,
     /// Signs our peer record: the swarm's identity (`None` if the edge passed another one).
     keypair: Option<libp2p::identity::Keypair>,
+    /// Peers the node wants connected, at most `connections.max_kept_peers`.
+    kept: KeptPeers,
+    /// Redials, waiters and reservations of the kept peers.
+    manager: connections::ManagerState,
+    /// Connection state per peer (connecting, connected, disconnecting).
+    states: StateBook,
+    /// Bytes per peer, counted by the transports the edge wrapped.
+    traffic: Traffic,
+    /// Events made where the loop cannot await; sent after each step (a few per step).
+    queued: VecDeque<Event>,
+    /// Listeners opened by `listen`, removed (closed cleanly) when the node stops.
+    listeners: Vec<libp2p::core::transport::ListenerId>,
 }
 
 impl EventLoop {
@@ -145,7 +180,20 @@ impl EventLoop {
         let registrations =
             Registrations::new(rz.max_namespaces, Duration::from_secs(rz.timeout_secs));
         let found = Found::new(rz.max_discovered_namespaces, rz.max_peers_per_namespace);
+        let c = &config.connections;
+        let kept = KeptPeers::new(
+            c.max_kept_peers,
+            Duration::from_millis(c.reconnect_base_ms),
+            Duration::from_secs(c.reconnect_max_secs),
+            Jitter::from_entropy(),
+        );
         let event_loop = Self {
+            kept,
+            manager: connections::ManagerState::default(),
+            states: StateBook::default(),
+            traffic: Traffic::default(),
+            queued: VecDeque::new(),
+            listeners: Vec::new(),
             dht_queries: HashMap::new(),
             own_peer_record: None,
             keypair,
@@ -184,6 +232,13 @@ impl EventLoop {
         self
     }
 
+    /// Read byte counts from `traffic`: the one the edge's transports wrap their connections
+    /// with ([`Traffic::wrap`]). Call before `run`.
+    pub fn with_traffic(mut self, traffic: Traffic) -> Self {
+        self.traffic = traffic;
+        self
+    }
+
     /// Run until a `Shutdown` command arrives or every handle is dropped.
     pub async fn run(mut self) {
         let mut tick = Delay::new(TICK).fuse();
@@ -208,6 +263,9 @@ impl EventLoop {
                     tick = Delay::new(TICK).fuse();
                 }
                 _ = drain_wake => {}
+            }
+            while let Some(event) = self.queued.pop_front() {
+                self.emit(event).await;
             }
             if let Some(wait) = self.drain_outbound() {
                 drain_wake = Delay::new(wait).fuse();
@@ -238,19 +296,44 @@ impl EventLoop {
         self.close_upgraded_relayed(now);
         self.rendezvous_tick(now);
         self.refresh_own_peer_record();
+        self.connections_tick(now);
     }
 
     /// Fail everything still waiting, then let go of the swarm (closing all connections).
     fn finish(mut self, reply: Option<Reply<()>>) {
         self.fail_pending_dials();
+        for (_, waiters) in self.manager.waiters.drain() {
+            for waiter in waiters {
+                let _ = waiter.send(Err(CoreError::stopped()));
+            }
+        }
         for queued in self.outbound.drain() {
             let _ = queued.tag.reply.send(Err(CoreError::stopped()));
         }
         self.commands.close();
+        // Closed explicitly: some transports (the memory transport) free an address only then.
+        for listener in std::mem::take(&mut self.listeners) {
+            self.swarm.remove_listener(listener);
+        }
         drop(self.swarm);
         if let Some(reply) = reply {
             let _ = reply.send(Ok(()));
         }
+    }
+
+    /// `swarm.dial`, reporting `connecting` for a known peer: the swarm reports `Dialing` only
+    /// for the dials its behaviours start.
+    fn swarm_dial(
+        &mut self,
+        opts: libp2p::swarm::dial_opts::DialOpts,
+    ) -> Result<(), libp2p::swarm::DialError> {
+        let peer = opts.get_peer_id();
+        self.swarm.dial(opts)?;
+        if let Some(peer) = peer {
+            let transition = self.states.on_dialing(peer);
+            self.queue_transitions(transition);
+        }
+        Ok(())
     }
 
     async fn emit(&mut self, event: Event) {
@@ -266,7 +349,7 @@ impl EventLoop {
                 let result = self
                     .swarm
                     .listen_on(address.clone())
-                    .map(|_| ())
+                    .map(|id| self.listeners.push(id))
                     .map_err(|e| {
                         CoreError::new(
                             ErrorCode::StartFailed,
@@ -297,8 +380,20 @@ impl EventLoop {
             Command::Stats { reply } => {
                 let _ = reply.send(Ok(self.gossip_stats()));
             }
-            Command::Peers { reply } => {
-                let _ = reply.send(Ok(self.peer_list()));
+            Command::Peers {
+                include_kept,
+                reply,
+            } => {
+                let _ = reply.send(Ok(self.peer_list(include_kept)));
+            }
+            Command::Keep {
+                peer,
+                addresses,
+                roles,
+                reply,
+            } => self.keep(peer, addresses, roles, reply),
+            Command::RemovePeer { peer, reply } => {
+                let _ = reply.send(Ok(self.remove_peer(peer)));
             }
             Command::ListenAddrs { reply } => {
                 // Listeners, plus external addresses such as `<circuit>/webrtc`.
@@ -450,26 +545,6 @@ impl EventLoop {
         self.stats.forget(topic.hash().as_str());
     }
 
-    fn peer_list(&self) -> Vec<PeerInfo> {
-        let now = web_time::Instant::now();
-        self.peers
-            .iter()
-            .filter_map(|(peer, state)| {
-                let first = state.connections.first()?;
-                Some(PeerInfo {
-                    peer_id: peer.to_string(),
-                    transport: first.transport,
-                    address: first.address.to_string(),
-                    connections: state.connections.len(),
-                    rtt_ms: state.rtt.map(|d| d.as_secs_f64() * 1000.0),
-                    agent: state.agent.clone(),
-                    gossip_score: self.swarm.behaviour().gossipsub.peer_score(peer),
-                    reputation: self.reputation.score(peer, now),
-                })
-            })
-            .collect()
-    }
-
     async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::ConnectionEstablished {
@@ -489,17 +564,34 @@ impl EventLoop {
                 self.on_closed(peer_id, connection_id, cause.map(|c| c.to_string()))
                     .await;
             }
+            SwarmEvent::Dialing {
+                peer_id: Some(peer),
+                ..
+            } => {
+                let transition = self.states.on_dialing(peer);
+                self.queue_transitions(transition);
+            }
             SwarmEvent::OutgoingConnectionError {
                 connection_id,
                 peer_id,
                 error,
             } => {
+                let code = match error {
+                    libp2p::swarm::DialError::WrongPeerId { .. } => ErrorCode::PeerIdMismatch,
+                    _ => ErrorCode::DialFailed,
+                };
                 let message = match peer_id {
                     Some(peer) => format!("dial to {peer} failed: {}", describe_chain(&error)),
                     None => format!("dial failed: {}", describe_chain(&error)),
                 };
-                if !self.on_dial_failed(connection_id, &message) {
-                    tracing::debug!("{message}");
+                let error = CoreError::new(code, message);
+                self.on_kept_connection_error(connection_id, &error);
+                if let Some(peer) = peer_id {
+                    let transition = self.states.on_dial_failed(peer, &error.message);
+                    self.queue_transitions(transition);
+                }
+                if !self.on_dial_failed(connection_id, &error) {
+                    tracing::debug!("{}", error.message);
                 }
             }
             SwarmEvent::NewListenAddr { address, .. } => {
@@ -526,15 +618,19 @@ impl EventLoop {
                 self.emit(Event::Error { error }).await;
             }
             SwarmEvent::ListenerClosed {
-                reason: Err(e),
+                listener_id,
+                reason,
                 addresses,
-                ..
             } => {
-                let error = CoreError::new(
-                    ErrorCode::StartFailed,
-                    format!("listener on {addresses:?} closed: {e}"),
-                );
-                self.emit(Event::Error { error }).await;
+                self.on_listener_closed(listener_id);
+                self.listeners.retain(|l| *l != listener_id);
+                if let Err(e) = reason {
+                    let error = CoreError::new(
+                        ErrorCode::StartFailed,
+                        format!("listener on {addresses:?} closed: {e}"),
+                    );
+                    self.emit(Event::Error { error }).await;
+                }
             }
             // A relay reservation confirms a circuit address: registrations can go out.
             SwarmEvent::ExternalAddrConfirmed { .. } => self.send_due_registrations(),
@@ -546,7 +642,7 @@ impl EventLoop {
     async fn on_connected(&mut self, peer: PeerId, id: ConnectionId, endpoint: &ConnectedPoint) {
         let address = endpoint.get_remote_address().clone();
         let transport = TransportKind::of_endpoint(endpoint);
-        let state = self.peers.entry(peer).or_default();
+        let state = self.peers.entry(peer).or_insert_with(PeerState::new);
         state.connections.push(Connection {
             id,
             address: address.clone(),
@@ -555,6 +651,12 @@ impl EventLoop {
         let first = state.connections.len() == 1;
         if first {
             self.connected.insert(peer);
+        }
+        let transition = self.states.on_connected(peer, endpoint.is_dialer());
+        self.queue_transitions(transition);
+        self.manager.dials.remove(&id);
+        if first {
+            self.on_manager_connected(peer);
         }
         // After the bookkeeping: a browser-to-browser dial's second step needs the peer
         // connected.
@@ -584,12 +686,15 @@ impl EventLoop {
             self.connected.remove(&peer);
             self.on_rendezvous_point_gone(&peer);
             self.unfollow_abandoned();
+            self.on_manager_disconnected(peer);
+            let transitions = self.states.on_disconnected(peer, cause.clone());
             self.emit(Event::PeerDisconnected {
                 peer_id: peer,
                 transport: closed.transport,
                 cause,
             })
             .await;
+            self.queue_transitions(transitions);
         }
     }
 

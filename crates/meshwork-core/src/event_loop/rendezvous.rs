@@ -421,7 +421,7 @@ impl EventLoop {
                     .addresses(addresses.clone())
                     .condition(libp2p::swarm::dial_opts::PeerCondition::DisconnectedAndNotDialing)
                     .build();
-                if let Err(e) = self.swarm.dial(opts) {
+                if let Err(e) = self.swarm_dial(opts) {
                     tracing::debug!(%peer, "cannot dial a peer found by mDNS: {e}");
                 }
             }

@@ -56,16 +56,18 @@ pub async fn start(
     listen: Option<Multiaddr>,
 ) -> Result<(BenchNode, Option<Multiaddr>), String> {
     let keypair = Keypair::generate_ed25519();
+    let traffic = meshwork_core::Traffic::default();
     let swarm = native_swarm::build(
         keypair.clone(),
         config,
         None,
         &WebTransportSettings::default(),
+        &traffic,
     )
     .await?;
     let peer_id = *swarm.local_peer_id();
     let (event_loop, handle, mut events) = EventLoop::new(swarm, keypair, config.clone());
-    tokio::spawn(event_loop.run());
+    tokio::spawn(event_loop.with_traffic(traffic).run());
     let mut address = None;
     if let Some(listen) = listen {
         handle.listen(listen).await.map_err(|e| e.to_string())?;

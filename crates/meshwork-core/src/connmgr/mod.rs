@@ -1,0 +1,21 @@
+//! Connection management: which peers the node keeps connected and how it gets them back
+//! ([`kept`], [`backoff`]), which it lets go when it has too many ([`prune`]), the connection
+//! state it reports per peer ([`state`]), bytes moved per peer ([`traffic`]) and inbound
+//! connections per IP address ([`ip_limits`]).
+//!
+//! Everything here is plain state with injected time; `event_loop::connections` applies it to
+//! the swarm.
+
+pub mod backoff;
+pub mod bootstrap;
+pub mod config;
+pub mod ip_limits;
+pub mod kept;
+pub mod prune;
+pub mod state;
+pub mod traffic;
+
+pub use config::ConnectionsConfig;
+pub use kept::Roles;
+pub use state::ConnState;
+pub use traffic::Traffic;
