@@ -21,6 +21,7 @@ export const ErrorCode = Object.freeze({
   INVALID_NAMESPACE: 'INVALID_NAMESPACE',
   DISCOVERY_FAILED: 'DISCOVERY_FAILED',
   NOT_FOUND: 'NOT_FOUND',
+  PEER_ID_MISMATCH: 'PEER_ID_MISMATCH',
 })
 
 /** An error from meshwork, with a stable machine-readable `code`. */

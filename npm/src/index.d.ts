@@ -19,6 +19,7 @@ export declare const ErrorCode: Readonly<{
   INVALID_NAMESPACE: 'INVALID_NAMESPACE'
   DISCOVERY_FAILED: 'DISCOVERY_FAILED'
   NOT_FOUND: 'NOT_FOUND'
+  PEER_ID_MISMATCH: 'PEER_ID_MISMATCH'
 }>
 
 /** One of the stable error code strings. */
@@ -81,6 +82,25 @@ export interface CoreOptions {
     commandQueue?: number
     eventQueue?: number
     idleConnectionTimeoutSecs?: number
+    /** Inbound connections from one IP address (0: no limit). Default 64. */
+    maxConnectionsPerIp?: number
+    /** Loopback is not limited per IP. Default true. */
+    perIpExemptLoopback?: boolean
+  }
+  /** How many peers to keep, pruning and redials (see `addPeer`, `listPeers`, `peer:state`). */
+  connections?: {
+    /** Peers wanted; below it, bootstrap peers are redialled. Default 16. */
+    target?: number
+    /** Above it, the least useful unprotected peers are closed down to `target`. Default 48. */
+    max?: number
+    /** A connection younger than this is never pruned, seconds. Default 30. */
+    graceSecs?: number
+    /** First redial delay, ms (doubles per failure, jitter takes up to half off). Default 1000. */
+    reconnectBaseMs?: number
+    /** Longest redial delay, seconds. Default 60. */
+    reconnectMaxSecs?: number
+    /** Kept peers (bootstrap, relays, added). Default 64. */
+    maxKeptPeers?: number
   }
   /** Kademlia records (see `putRecord`, `getRecord`, `findPeer`). */
   dht?: {
@@ -153,12 +173,32 @@ export interface WebrtcOptions {
   maxTotalPeerConnections?: number
 }
 
-/** A connected peer. */
+/** A peer's connection state (see the `peer:state` event). */
+export type ConnectionState = 'connecting' | 'connected' | 'disconnecting' | 'disconnected'
+
+/** A peer, as `peers()` (connected) and `listPeers()` (and kept peers not connected) list it. */
 export interface PeerInfo {
   peerId: string
-  transport: string
-  address: string
+  state: ConnectionState
+  /** Transport of the oldest open connection; null when not connected. */
+  transport: string | null
+  /** Remote address of the oldest open connection; null when not connected. */
+  address: string | null
+  /** Connected: every open connection's remote address. Not connected: where it is redialled. */
+  addresses: string[]
   connections: number
+  /** When the first open connection opened, ms since the epoch. */
+  connectedSinceMs: number | null
+  /** Stream bytes sent over the open connections (without transport framing). */
+  bytesSent: number | null
+  /** Stream bytes received over the open connections. */
+  bytesReceived: number | null
+  /** Connected: when bytes last moved. Not connected: when it was last connected. ms since the epoch. */
+  lastSeenMs: number | null
+  /** Why it is kept, if it is: a bootstrap peer, a relay reserved on, added with `addPeer`. */
+  kept: { bootstrap: boolean, relay: boolean, manual: boolean } | null
+  /** A kept peer's last dial error while it is not connected. */
+  lastError: string | null
   rttMs: number | null
   agent: string | null
   /** gossipsub peer score (null with peer scoring off). */
@@ -169,6 +209,8 @@ export interface PeerInfo {
 
 /** detail of `message`. */
 export interface MessageDetail { topic: string, from: string | null, via: string, id: string, data: Uint8Array }
+/** detail of `peer:state`: per peer, in the order connecting, connected, disconnecting, disconnected (inbound starts at connected; a remote close skips disconnecting). */
+export interface PeerStateDetail { peerId: string, state: ConnectionState, reason: string | null }
 /** detail of `peer:connect`. */
 export interface PeerConnectDetail { peerId: string, transport: string, address: string }
 /** detail of `peer:upgrade`: a direct browser-to-browser connection to a connected peer is up. */
@@ -229,6 +271,7 @@ export interface GossipStats {
 export interface MeshworkEvents {
   'message': MessageDetail
   'peer:connect': PeerConnectDetail
+  'peer:state': PeerStateDetail
   'peer:upgrade': PeerUpgradeDetail
   'peer:disconnect': PeerDisconnectDetail
   'peer:banned': PeerBannedDetail
@@ -265,7 +308,19 @@ export declare class MeshworkNode extends EventTarget {
   setValidator (topic: string, validator: ((message: ValidatorInput) => Verdict | Promise<Verdict>) | null): Promise<void>
   /** Gossip counters per topic and queue state. */
   stats (): Promise<GossipStats>
+  /** The connected peers. */
   peers (): Promise<PeerInfo[]>
+  /** The connected peers, then the kept peers (bootstrap, relays, added) that are not connected. */
+  listPeers (): Promise<PeerInfo[]>
+  /**
+   * Connect to a multiaddr and keep the peer connected: redialled with backoff and jitter when
+   * lost, protected from pruning. With `expectedPeerId` (or a trailing `/p2p/<id>`) the remote
+   * must prove that identity, else PEER_ID_MISMATCH. Rejects with INVALID_MULTIADDR,
+   * INVALID_PEER_ID, DIAL_FAILED or LIMIT_REACHED; nothing is kept on failure.
+   */
+  addPeer (multiaddr: string, expectedPeerId?: string): Promise<string>
+  /** Stop keeping a peer and close its connections; whether it was kept or connected. */
+  removePeer (peerId: string): Promise<boolean>
   /** Addresses this page is reachable at: relay circuit addresses, and `/webrtc` ones once reserved. */
   listenAddresses (): Promise<string[]>
   /**

@@ -103,8 +103,28 @@ export class MeshworkNode extends EventTarget {
   /** @returns {Promise<object>} gossip counters per topic and queue state */
   stats () { return this.#call(n => n.stats()) }
 
-  /** @returns {Promise<Array<{peerId: string, transport: string, address: string, connections: number, rttMs: number|null, agent: string|null, gossipScore: number|null, reputation: number}>>} */
+  /** @returns {Promise<object[]>} the connected peers (see PeerInfo in index.d.ts) */
   peers () { return this.#call(n => n.peers()) }
+
+  /** @returns {Promise<object[]>} the connected peers, then the kept peers (bootstrap, relays, added) that are not connected */
+  listPeers () { return this.#call(n => n.listPeers()) }
+
+  /**
+   * Connect to a multiaddr and keep the peer connected (redialled with backoff and jitter,
+   * protected from pruning). The remote must prove `expectedPeerId` (or the address's own
+   * `/p2p/<id>`), else PEER_ID_MISMATCH. Nothing is kept on failure.
+   * @param {string} multiaddr
+   * @param {string} [expectedPeerId]
+   * @returns {Promise<string>} the peer ID
+   */
+  addPeer (multiaddr, expectedPeerId) { return this.#call(n => n.addPeer(multiaddr, expectedPeerId)) }
+
+  /**
+   * Stop keeping a peer and close its connections.
+   * @param {string} peerId
+   * @returns {Promise<boolean>} whether it was kept or connected
+   */
+  removePeer (peerId) { return this.#call(n => n.removePeer(peerId)) }
 
   /** @returns {Promise<string[]>} addresses this page is reachable at (relay circuit and `/webrtc` addresses once reserved) */
   listenAddresses () { return this.#call(n => n.listenAddresses()) }

@@ -46,7 +46,7 @@ export async function openNodePage (browser, relay, options = {}) {
     const t0 = Date.now()
     const node = await createNode(options)
     window.mw.node = node
-    for (const type of ['message', 'peer:connect', 'peer:upgrade', 'peer:disconnect', 'peer:banned', 'subscription-change', 'error', 'relay:reservation', 'listen', 'peer:discovery']) {
+    for (const type of ['message', 'peer:connect', 'peer:upgrade', 'peer:disconnect', 'peer:banned', 'subscription-change', 'error', 'relay:reservation', 'listen', 'peer:discovery', 'peer:state']) {
       node.addEventListener(type, (e) => {
         const d = { ...e.detail }
         const raw = d.data instanceof Uint8Array ? d.data : null

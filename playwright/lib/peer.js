@@ -4,9 +4,10 @@ import { peerBin } from './paths.js'
 
 let refs = 0
 
-export async function startPeer ({ dial = [], topics = [], config } = {}) {
+export async function startPeer ({ dial = [], topics = [], listen = [], config } = {}) {
   const args = []
   for (const d of dial) args.push('--dial', d)
+  for (const l of listen) args.push('--listen', l)
   for (const t of topics) args.push('--topic', t)
   if (config) args.push('--config', JSON.stringify(config))
   const proc = new JsonLinesProcess('peer', peerBin, args)

@@ -5,11 +5,17 @@ import { join } from 'node:path'
 import { JsonLinesProcess } from './process.js'
 import { relayBin, repoRoot } from './paths.js'
 
-export async function startRelay (extraArgs = [], { dataDir } = {}) {
+/**
+ * Start a relay; `ports` ({ tcp, quic, ws, webrtc, webtransport, http }) fixes some ports (the
+ * rest are picked by the OS), so that a restart comes back at the same addresses.
+ */
+export async function startRelay (extraArgs = [], { dataDir, ports = {} } = {}) {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'mw-relay-'))
+  const portArgs = Object.entries({ tcp: 0, quic: 0, ws: 0, webrtc: 0, webtransport: 0, http: 0, ...ports })
+    .flatMap(([name, port]) => [`--${name}-port`, String(port)])
   const proc = new JsonLinesProcess('relay', relayBin, [
     '--json', '--listen-ip', '127.0.0.1', '--data-dir', dir,
-    '--tcp-port', '0', '--quic-port', '0', '--ws-port', '0', '--webrtc-port', '0', '--webtransport-port', '0', '--http-port', '0',
+    ...portArgs,
     '--web-dir', join(repoRoot, 'web'), '--npm-dir', join(repoRoot, 'npm'),
     ...extraArgs
   ], { env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info,webrtc=warn,webrtc_ice=warn' } })

@@ -31,11 +31,16 @@ impl SimNode {
     }
 }
 
-/// A DHT server whose memory address is its confirmed external address.
+/// A DHT server whose memory address is its confirmed external address. Like a relay it keeps
+/// every connection up to its limit (no pruning): the simulation measures the DHT, not the
+/// connection manager.
 pub fn server_config() -> NodeConfig {
+    let limits = meshwork_core::LimitsConfig::default();
     NodeConfig {
         kad_mode: KadMode::Server,
         advertise_listen_addrs: true,
+        connections: meshwork_core::ConnectionsConfig::serving(limits.max_established as usize),
+        limits,
         ..NodeConfig::default()
     }
 }

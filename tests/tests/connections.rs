@@ -171,10 +171,7 @@ async fn add_peer_refuses_a_wrong_identity_and_keeps_nothing() {
     // Nobody listens there.
     let e = a
         .handle
-        .add_peer(
-            memory_address().with(Protocol::P2p(stranger)),
-            None,
-        )
+        .add_peer(memory_address().with(Protocol::P2p(stranger)), None)
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::DialFailed, "{e}");
@@ -232,7 +229,12 @@ async fn a_kept_relay_is_reserved_on_again_after_it_restarts() {
         advertise_listen_addrs: true,
         ..NodeConfig::default()
     };
-    let relay = node_at(relay_key.clone(), relay_config.clone(), relay_address.clone()).await;
+    let relay = node_at(
+        relay_key.clone(),
+        relay_config.clone(),
+        relay_address.clone(),
+    )
+    .await;
     let relay_id = relay.peer_id();
     let mut page = spawn_node(quick_config()).await;
 

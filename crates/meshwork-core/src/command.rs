@@ -6,8 +6,8 @@ use futures::channel::oneshot;
 use libp2p::{Multiaddr, PeerId};
 
 use crate::{
-    gossip::{outbound::Priority, stats::GossipStats, validator::MessageValidator},
     connmgr::Roles,
+    gossip::{outbound::Priority, stats::GossipStats, validator::MessageValidator},
     CoreError, DiscoveredPeer, PeerInfo,
 };
 
@@ -50,6 +50,9 @@ pub enum Command {
     Dial {
         /// Where to dial. A trailing `/p2p/<id>` is checked against the remote's identity.
         address: Multiaddr,
+        /// Open a new connection even if the peer is connected: proves that `address` reaches
+        /// the peer its `/p2p/<id>` names.
+        fresh: bool,
         /// The result.
         reply: Reply<PeerId>,
     },

@@ -89,7 +89,12 @@ impl NodeHandle {
 
     /// Dial an address; resolves with the remote peer ID once connected.
     pub async fn dial(&self, address: Multiaddr) -> Result<PeerId, CoreError> {
-        self.call(|reply| Command::Dial { address, reply }).await
+        self.call(|reply| Command::Dial {
+            address,
+            fresh: false,
+            reply,
+        })
+        .await
     }
 
     /// Listen on an address; a relay's `/p2p-circuit` address makes a reservation.
@@ -215,18 +220,31 @@ impl NodeHandle {
                 ));
             }
         }
+        if expected.or(named) == Some(self.local_peer_id) {
+            return Err(CoreError::new(
+                ErrorCode::InvalidPeerId,
+                "that is this node's own peer ID",
+            ));
+        }
         let manual = Roles {
             manual: true,
             ..Roles::default()
         };
-        match expected.or(named) {
-            Some(peer) => self.keep(peer, vec![address], manual).await,
-            None => {
-                let peer = self.dial(address.clone()).await?;
-                let address = addresses::with_peer_id(address, peer);
-                self.keep(peer, vec![address], manual).await
-            }
-        }
+        // A dial of its own first, even if the peer is connected: it proves that this address
+        // reaches this identity before the address is kept.
+        let address = match expected {
+            Some(peer) => addresses::with_peer_id(address, peer),
+            None => address,
+        };
+        let peer = self
+            .call(|reply| Command::Dial {
+                address: address.clone(),
+                fresh: true,
+                reply,
+            })
+            .await?;
+        let address = addresses::with_peer_id(address, peer);
+        self.keep(peer, vec![address], manual).await
     }
 
     /// Stop keeping `peer` and close its connections; `true` if it was kept or connected.

@@ -284,7 +284,11 @@ impl WasmNode {
             let expected = if expected_peer_id.is_undefined() || expected_peer_id.is_null() {
                 None
             } else {
-                let text = js::string_arg(&expected_peer_id, "expectedPeerId", ErrorCode::InvalidPeerId)?;
+                let text = js::string_arg(
+                    &expected_peer_id,
+                    "expectedPeerId",
+                    ErrorCode::InvalidPeerId,
+                )?;
                 Some(meshwork_core::validate::peer_id(&text)?)
             };
             let peer = handle.add_peer(address, expected).await?;

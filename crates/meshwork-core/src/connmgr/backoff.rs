@@ -81,7 +81,10 @@ mod tests {
             let failures = backoff.failures();
             let delay = backoff.fail(base, max, &mut jitter);
             let ceiling = (base * (1u32 << failures)).min(max);
-            assert!(delay <= ceiling && delay >= ceiling / 2, "{delay:?} vs {ceiling:?}");
+            assert!(
+                delay <= ceiling && delay >= ceiling / 2,
+                "{delay:?} vs {ceiling:?}"
+            );
             ceilings.push(ceiling);
         }
         assert_eq!(ceilings[0], Duration::from_millis(100));

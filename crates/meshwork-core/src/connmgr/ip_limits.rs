@@ -180,7 +180,11 @@ mod tests {
             .is_ok());
         limits.release(a);
         assert!(limits
-            .handle_pending_inbound_connection(ConnectionId::new_unchecked(4), &local, &remote("10.0.0.9"))
+            .handle_pending_inbound_connection(
+                ConnectionId::new_unchecked(4),
+                &local,
+                &remote("10.0.0.9")
+            )
             .is_ok());
     }
 

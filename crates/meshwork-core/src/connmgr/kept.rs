@@ -285,7 +285,10 @@ mod tests {
         assert_eq!(k.take_due(now, 0, 1).len(), 1);
         let first = k.on_dial_failed(&peer, "refused", now).unwrap();
         assert!(first <= Duration::from_secs(1));
-        assert!(k.take_due(now, 0, 1).is_empty(), "not due before the backoff");
+        assert!(
+            k.take_due(now, 0, 1).is_empty(),
+            "not due before the backoff"
+        );
         assert_eq!(k.take_due(now + first, 0, 1).len(), 1);
         let second = k.on_dial_failed(&peer, "refused", now).unwrap();
         assert!(second >= Duration::from_secs(1) && second <= Duration::from_secs(2));

@@ -65,7 +65,12 @@ impl StateBook {
             .unwrap_or(ConnState::Disconnected)
     }
 
-    fn set(&mut self, peer: PeerId, state: ConnState, reason: Option<String>) -> Option<Transition> {
+    fn set(
+        &mut self,
+        peer: PeerId,
+        state: ConnState,
+        reason: Option<String>,
+    ) -> Option<Transition> {
         if self.get(&peer) == state {
             return None;
         }
@@ -183,7 +188,10 @@ mod tests {
             book.on_closing(p, "pruned"),
             book.on_disconnected(p, None).pop(),
         ];
-        assert_eq!(states(&ts), [Connecting, Connected, Disconnecting, Disconnected]);
+        assert_eq!(
+            states(&ts),
+            [Connecting, Connected, Disconnecting, Disconnected]
+        );
         assert_eq!(ts[5].as_ref().unwrap().reason.as_deref(), Some("pruned"));
         assert_eq!(book.get(&p), Disconnected);
     }

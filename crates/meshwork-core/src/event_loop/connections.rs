@@ -141,7 +141,10 @@ impl EventLoop {
     /// Dial a kept peer: its addresses one at a time, best first. A browser's `/webrtc` address
     /// goes through the two-step browser dial.
     fn dial_kept(&mut self, peer: PeerId, addresses: Vec<Multiaddr>) {
-        if let Some(browser) = addresses.iter().find(|a| direct_upgrade::split(a).is_some()) {
+        if let Some(browser) = addresses
+            .iter()
+            .find(|a| direct_upgrade::split(a).is_some())
+        {
             if let Some((_, relayed)) = direct_upgrade::split(browser) {
                 let (reply, _) = futures::channel::oneshot::channel();
                 let opts = DialOpts::peer_id(peer)
@@ -172,10 +175,7 @@ impl EventLoop {
             Err(e) => {
                 let error = CoreError::new(
                     ErrorCode::DialFailed,
-                    format!(
-                        "cannot dial {peer}: {}",
-                        crate::error::describe_chain(&e)
-                    ),
+                    format!("cannot dial {peer}: {}", crate::error::describe_chain(&e)),
                 );
                 self.on_kept_dial_failed(peer, error);
             }
@@ -315,7 +315,10 @@ impl EventLoop {
             Duration::from_secs(c.grace_secs),
         );
         if !victims.is_empty() {
-            tracing::debug!(count = victims.len(), "pruning connections above connections.max");
+            tracing::debug!(
+                count = victims.len(),
+                "pruning connections above connections.max"
+            );
         }
         for peer in victims {
             self.close_peer(peer, "pruned");

@@ -42,7 +42,9 @@ impl PendingDial {
 impl EventLoop {
     /// Starts a dial of `address`: a multiaddr, a browser-to-browser address, or a bare
     /// `/p2p/<peer>` (reached through our relay reservations).
-    pub(super) fn dial(&mut self, address: Multiaddr, reply: Reply<PeerId>) {
+    /// With `fresh`, a peer already connected is dialled again at `address` (a new connection
+    /// proving the address reaches it).
+    pub(super) fn dial(&mut self, address: Multiaddr, fresh: bool, reply: Reply<PeerId>) {
         if let Some(peer) = direct_upgrade::bare_peer(&address) {
             return self.dial_peer(peer, reply);
         }
@@ -51,14 +53,20 @@ impl EventLoop {
         }
         let expected = addresses::peer_id_of(&address);
         if let Some(peer) = expected {
-            if self.peers.contains_key(&peer) {
+            if !fresh && self.peers.contains_key(&peer) {
                 let _ = reply.send(Ok(peer));
                 return;
             }
         }
+        let condition = if fresh {
+            PeerCondition::Always
+        } else {
+            PeerCondition::default()
+        };
         let opts = match expected {
             Some(peer) => DialOpts::peer_id(peer)
                 .addresses(vec![address.clone()])
+                .condition(condition)
                 .build(),
             None => DialOpts::unknown_peer_id().address(address.clone()).build(),
         };
@@ -85,7 +93,7 @@ impl EventLoop {
             return;
         };
         tracing::debug!(%peer, %address, "dialling by peer ID");
-        self.dial(address, reply);
+        self.dial(address, false, reply);
     }
 
     /// Browser to browser: relayed first (unless already connected), then direct.

@@ -344,7 +344,11 @@ impl EventLoop {
 
     fn on_command(&mut self, command: Command) {
         match command {
-            Command::Dial { address, reply } => self.dial(address, reply),
+            Command::Dial {
+                address,
+                fresh,
+                reply,
+            } => self.dial(address, fresh, reply),
             Command::Listen { address, reply } => {
                 let result = self
                     .swarm
