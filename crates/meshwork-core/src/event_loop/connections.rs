@@ -328,7 +328,6 @@ impl EventLoop {
     /// Connected peers, and with `include_kept` the kept peers that are not.
     pub(super) fn peer_list(&self, include_kept: bool) -> Vec<PeerInfo> {
         let now = Instant::now();
-        let wall = SystemTime::now();
         let mut list: Vec<PeerInfo> = self
             .peers
             .iter()
@@ -350,9 +349,10 @@ impl EventLoop {
                     connected_since_ms: epoch_ms(state.since_wall),
                     bytes_sent: totals.map(|t| t.0),
                     bytes_received: totals.map(|t| t.1),
-                    last_seen_ms: wall
-                        .checked_sub(now.saturating_duration_since(state.last_active))
-                        .and_then(epoch_ms),
+                    // From the connection's own wall-clock start, so never before it.
+                    last_seen_ms: epoch_ms(
+                        state.since_wall + state.last_active.saturating_duration_since(state.since),
+                    ),
                     rtt_ms: state.rtt.map(|d| d.as_secs_f64() * 1000.0),
                     agent: state.agent.clone(),
                     gossip_score: self.swarm.behaviour().gossipsub.peer_score(peer),
