@@ -131,33 +131,47 @@ fn two_processes_on_one_segment_find_each_other_by_mdns_and_connect() {
     let mut segment = Segment::new();
     let a = segment.start_peer(0);
     let b = segment.start_peer(1);
+    // The peer ID, and the lines printed before `ready` (mDNS may find the other peer first).
     let id = |rx: &mpsc::Receiver<Value>| {
-        wait_for(rx, "ready line", |l| {
-            (l["event"] == "ready").then(|| l["peerId"].as_str().unwrap_or_default().to_owned())
-        })
+        let mut early = Vec::new();
+        let id = wait_for(rx, "ready line", |l| {
+            if l["event"] == "ready" {
+                return Some(l["peerId"].as_str().unwrap_or_default().to_owned());
+            }
+            early.push(l.clone());
+            None
+        });
+        (id, early)
     };
-    let (id_a, id_b) = (id(&a), id(&b));
+    let ((id_a, early_a), (id_b, early_b)) = (id(&a), id(&b));
 
     // Each must see the other through mDNS and be connected to it, in either order (the other
     // side's dial may land first).
-    for (rx, other, other_ip) in [(&a, &id_b, "10.213.0.2"), (&b, &id_a, "10.213.0.1")] {
+    for (rx, early, other, other_ip) in [
+        (&a, early_a, &id_b, "10.213.0.2"),
+        (&b, early_b, &id_a, "10.213.0.1"),
+    ] {
         let (mut discovered, mut connected) = (None, false);
-        wait_for(
-            rx,
-            "mDNS discovery of and a connection to the other peer",
-            |l| {
-                if l["peerId"] == other.as_str() {
-                    match l["event"].as_str() {
-                        Some("peer:discovery") => {
-                            discovered = Some((l["source"].clone(), l["addresses"].to_string()))
-                        }
-                        Some("peer:connect") => connected = true,
-                        _ => {}
+        let mut note = |l: &Value| {
+            if l["peerId"] == other.as_str() {
+                match l["event"].as_str() {
+                    Some("peer:discovery") => {
+                        discovered = Some((l["source"].clone(), l["addresses"].to_string()))
                     }
+                    Some("peer:connect") => connected = true,
+                    _ => {}
                 }
-                (discovered.is_some() && connected).then_some(())
-            },
-        );
+            }
+            discovered.is_some() && connected
+        };
+        let done_early = early.iter().any(&mut note);
+        if !done_early {
+            wait_for(
+                rx,
+                "mDNS discovery of and a connection to the other peer",
+                |l| note(l).then_some(()),
+            );
+        }
         let (source, addresses) = discovered.expect("seen");
         assert_eq!(source, "mdns");
         assert!(

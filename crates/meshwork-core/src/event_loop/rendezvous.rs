@@ -417,9 +417,14 @@ impl EventLoop {
         }
         for (peer, addresses) in by_peer {
             if self.config.mdns.dial && !self.peers.contains_key(&peer) {
+                // Both sides find each other at once and dial. From their listening ports (port
+                // reuse) the two dials can meet as one TCP simultaneous open, where both sides
+                // act as initiator and the handshake fails; a fresh port keeps them two
+                // connections.
                 let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
                     .addresses(addresses.clone())
                     .condition(libp2p::swarm::dial_opts::PeerCondition::DisconnectedAndNotDialing)
+                    .allocate_new_port()
                     .build();
                 if let Err(e) = self.swarm_dial(opts) {
                     tracing::debug!(%peer, "cannot dial a peer found by mDNS: {e}");
