@@ -87,7 +87,9 @@ impl NodeHandle {
         rx.await.map_err(|_| CoreError::stopped())?
     }
 
-    /// Dial an address; resolves with the remote peer ID once connected.
+    /// Dial an address; resolves with the remote peer ID once connected. A remote that is not
+    /// the address's `/p2p/<id>` fails with `DIAL_FAILED`, as every dial failure does here
+    /// (`add_peer` tells it apart as `PEER_ID_MISMATCH`).
     pub async fn dial(&self, address: Multiaddr) -> Result<PeerId, CoreError> {
         self.call(|reply| Command::Dial {
             address,
@@ -95,6 +97,10 @@ impl NodeHandle {
             reply,
         })
         .await
+        .map_err(|e| match e.code {
+            ErrorCode::PeerIdMismatch => CoreError::new(ErrorCode::DialFailed, e.message),
+            _ => e,
+        })
     }
 
     /// Listen on an address; a relay's `/p2p-circuit` address makes a reservation.
