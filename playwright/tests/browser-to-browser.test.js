@@ -97,8 +97,16 @@ test('two pages upgrade to a direct WebRTC connection and keep talking after the
     assert.equal(ba.via, b.peerId)
     assert.equal((await peerEntry(a, b.peerId))?.transport, 'webrtc')
 
+    // The page redials its dead relay (a kept peer), and a WebRTC-direct attempt holds a peer
+    // connection while it lasts: let go of the relay, then only the direct connection is left.
+    await a.call(`(n) => n.removePeer('${ownRelay.peerId}')`)
+    let usageBefore
+    for (let i = 0; i < 100; i++) {
+      usageBefore = await a.page.evaluate(async () => (await import('/npm/src/index.js')).peerConnectionUsage())
+      if (usageBefore.live === 1) break
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
     // stop() closes the direct connection and frees the page's peer connection.
-    const usageBefore = await a.page.evaluate(async () => (await import('/npm/src/index.js')).peerConnectionUsage())
     assert.equal(usageBefore.live, 1, JSON.stringify(usageBefore))
     await a.call('(n) => n.stop()')
     await b.waitForEvent(`e.type === 'peer:disconnect' && e.peerId === '${a.peerId}'`, 20000)
