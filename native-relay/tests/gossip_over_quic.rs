@@ -6,14 +6,13 @@
 //! largest message it dropped the stream and every message in flight on it. This test sends
 //! messages of exactly `maxMessageBytes` back to back and requires every one to arrive.
 
+mod common;
+
 use std::time::Duration;
 
 use futures::StreamExt;
-use libp2p::{identity::Keypair, Multiaddr};
-use meshwork_core::{
-    event_loop::EventLoop, gossip::flood::FloodConfig, Event, EventReceiver, NodeConfig, NodeHandle,
-};
-use meshwork_relay::{native_swarm, settings::WebTransportSettings};
+use libp2p::Multiaddr;
+use meshwork_core::{gossip::flood::FloodConfig, Event, EventReceiver, NodeConfig, NodeHandle};
 
 const MESSAGES: usize = 300;
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -34,34 +33,9 @@ fn config() -> NodeConfig {
 }
 
 async fn start() -> (NodeHandle, EventReceiver, Multiaddr) {
-    let config = config();
-    let keypair = Keypair::generate_ed25519();
-    let swarm = native_swarm::build(
-        keypair.clone(),
-        &config,
-        None,
-        &WebTransportSettings::default(),
-        &Default::default(),
-    )
-    .await
-    .expect("swarm");
-    let peer_id = *swarm.local_peer_id();
-    let (event_loop, handle, mut events) = EventLoop::new(swarm, keypair, config);
-    tokio::spawn(event_loop.run());
-    handle
-        .listen("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap())
-        .await
-        .expect("listen");
-    let address = tokio::time::timeout(DEADLINE, async {
-        loop {
-            if let Some(Event::ListenAddr { address }) = events.next().await {
-                return address;
-            }
-        }
-    })
-    .await
-    .expect("listen address");
-    (handle, events, address.with_p2p(peer_id).unwrap())
+    let (handle, events, address) =
+        common::start_node(config(), Some("/ip4/127.0.0.1/udp/0/quic-v1")).await;
+    (handle, events, address.expect("address"))
 }
 
 /// A plain message of exactly `size` bytes carrying `i` (its first byte is never the chunk

@@ -2,50 +2,22 @@
 //! loopback, with the loopback exemption turned off: the third connection from 127.0.0.1 is
 //! refused, and a slot frees when a connection closes.
 
+mod common;
+
 use std::time::Duration;
 
 use futures::StreamExt;
-use libp2p::{identity::Keypair, Multiaddr};
-use meshwork_core::{event_loop::EventLoop, ErrorCode, Event, NodeConfig, NodeHandle};
-use meshwork_relay::{native_swarm, settings::WebTransportSettings};
+use libp2p::Multiaddr;
+use meshwork_core::{ErrorCode, NodeConfig, NodeHandle};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// A node; with `listen`, also its full TCP address.
+/// A node; with `listen`, also its full TCP address. Its events are drained.
 async fn start(config: NodeConfig, listen: bool) -> (NodeHandle, Option<Multiaddr>) {
-    let keypair = Keypair::generate_ed25519();
-    let traffic = meshwork_core::Traffic::default();
-    let swarm = native_swarm::build(
-        keypair.clone(),
-        &config,
-        None,
-        &WebTransportSettings::default(),
-        &traffic,
-    )
-    .await
-    .expect("swarm");
-    let peer_id = *swarm.local_peer_id();
-    let (event_loop, handle, mut events) = EventLoop::new(swarm, keypair, config);
-    tokio::spawn(event_loop.with_traffic(traffic).run());
-    if !listen {
-        tokio::spawn(async move { while events.next().await.is_some() {} });
-        return (handle, None);
-    }
-    handle
-        .listen("/ip4/127.0.0.1/tcp/0".parse().expect("addr"))
-        .await
-        .expect("listen");
-    let address = tokio::time::timeout(DEADLINE, async {
-        loop {
-            if let Some(Event::ListenAddr { address }) = events.next().await {
-                return address;
-            }
-        }
-    })
-    .await
-    .expect("listen address");
+    let (handle, mut events, address) =
+        common::start_node(config, listen.then_some("/ip4/127.0.0.1/tcp/0")).await;
     tokio::spawn(async move { while events.next().await.is_some() {} });
-    (handle, Some(address.with_p2p(peer_id).expect("p2p")))
+    (handle, address)
 }
 
 #[tokio::test]

@@ -141,25 +141,20 @@ impl EventLoop {
     /// Dial a kept peer: its addresses one at a time, best first. A browser's `/webrtc` address
     /// goes through the two-step browser dial.
     fn dial_kept(&mut self, peer: PeerId, addresses: Vec<Multiaddr>) {
-        if let Some(browser) = addresses
+        let browser = addresses
             .iter()
-            .find(|a| direct_upgrade::split(a).is_some())
-        {
-            if let Some((_, relayed)) = direct_upgrade::split(browser) {
-                let (reply, _) = futures::channel::oneshot::channel();
-                let opts = DialOpts::peer_id(peer)
-                    .addresses(vec![relayed.clone()])
-                    .condition(PeerCondition::DisconnectedAndNotDialing)
-                    .build();
-                let pending = super::dialing::PendingDial::ThenUpgrade {
-                    direct: browser.clone(),
-                    reply,
-                };
-                let id = opts.connection_id();
-                if self.start_dial(opts, &relayed, pending) {
-                    self.manager.dials.insert(id, peer);
-                    return;
-                }
+            .find_map(|a| direct_upgrade::split(a).map(|(_, relayed)| (a.clone(), relayed)));
+        if let Some((direct, relayed)) = browser {
+            let (reply, _) = futures::channel::oneshot::channel();
+            let opts = DialOpts::peer_id(peer)
+                .addresses(vec![relayed.clone()])
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            let id = opts.connection_id();
+            let pending = super::dialing::PendingDial::ThenUpgrade { direct, reply };
+            if self.start_dial(opts, &relayed, pending) {
+                self.manager.dials.insert(id, peer);
+                return;
             }
         }
         let opts = DialOpts::peer_id(peer)
