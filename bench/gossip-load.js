@@ -36,7 +36,8 @@ export async function relayForLoad (perPeer) {
 
 /** Publish `warm-up i` from `a` until `b` receives one (the mesh is formed). */
 export async function warmUp (a, b, topic) {
-  await a.publishWhenReady(topic, 'warm-up 0')
+  // A generous deadline: it only catches a stall (subscriptions cross in well under 1 s).
+  await a.publishWhenReady(topic, 'warm-up 0', 60000)
   for (let i = 1; i < 200; i++) {
     if ((await b.events()).some((e) => e.type === 'message' && e.topic === topic && e.data.startsWith('warm-up'))) return
     await a.call('(n, a) => n.publish(a.topic, new TextEncoder().encode(a.text))', { topic, text: `warm-up ${i}` })

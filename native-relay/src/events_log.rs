@@ -71,6 +71,14 @@ pub async fn run(mut events: EventReceiver) {
             } => {
                 tracing::debug!(%peer_id, state = state.as_str(), reason = reason.as_deref().unwrap_or(""), "peer state")
             }
+            Event::PeerStoreLoaded {
+                restored,
+                skipped,
+                discarded,
+            } => match discarded {
+                Some(why) => tracing::warn!("peer store discarded: {why}"),
+                None => tracing::info!(restored, skipped, "peer store loaded"),
+            },
             Event::Error { error } => tracing::warn!(code = %error.code, "{}", error.message),
         }
     }

@@ -11,6 +11,7 @@ pub mod events_log;
 pub mod http;
 pub mod identity;
 pub mod native_swarm;
+pub mod peer_store_file;
 pub mod perf_server;
 pub mod settings;
 pub mod webrtc_cert;

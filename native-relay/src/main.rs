@@ -5,8 +5,8 @@ use std::{net::SocketAddr, process::ExitCode, time::Duration};
 use clap::Parser;
 use meshwork_core::{event_loop::EventLoop, TransportKind};
 use meshwork_relay::{
-    cli::Cli, events_log, http, identity, native_swarm, perf_server, settings::Settings,
-    webrtc_cert,
+    cli::Cli, events_log, http, identity, native_swarm, peer_store_file, perf_server,
+    settings::Settings, webrtc_cert,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -49,7 +49,12 @@ async fn run(cli: Cli) -> Result<(), String> {
     )
     .await?;
     let (event_loop, node, events) = EventLoop::new(swarm, keypair, settings.node.clone());
-    let loop_task = tokio::spawn(event_loop.with_traffic(traffic).run());
+    let store_path = settings.peer_store_path();
+    let (event_loop, documents) = event_loop
+        .with_traffic(traffic)
+        .with_peer_store(peer_store_file::load(&store_path).as_deref());
+    let store_task = tokio::spawn(peer_store_file::keep(store_path, documents));
+    let loop_task = tokio::spawn(event_loop.run());
     tokio::spawn(events_log::run(events));
     if settings.perf.serve {
         perf_server::start(node.stream_control(), settings.perf.clone())?;
@@ -96,6 +101,8 @@ async fn run(cli: Cli) -> Result<(), String> {
     let _ = node.shutdown().await;
     let _ = tokio::time::timeout(Duration::from_secs(5), http_task).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), loop_task).await;
+    // The loop sent its last document before it ended; let the file take it.
+    let _ = tokio::time::timeout(Duration::from_secs(5), store_task).await;
     Ok(())
 }
 

@@ -298,6 +298,11 @@ impl Settings {
         self.data_dir.join("identity.key")
     }
 
+    /// Where the peer store lives.
+    pub fn peer_store_path(&self) -> PathBuf {
+        self.data_dir.join("peers.json")
+    }
+
     /// Where the WebRTC certificate lives.
     pub fn webrtc_cert_path(&self) -> PathBuf {
         self.data_dir.join("webrtc-cert.pem")

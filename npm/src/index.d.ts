@@ -41,6 +41,8 @@ export interface CoreOptions {
   protocolVersion?: string
   agentVersion?: string
   pingIntervalSecs?: number
+  /** Seconds a ping waits for its pong; a connection whose ping fails is closed. Default 20. */
+  pingTimeoutSecs?: number
   kadMode?: 'server' | 'client' | 'auto'
   gossip?: {
     /** Largest gossip message, bytes (larger payloads are chunked). Default 65536. */
@@ -150,6 +152,13 @@ export interface NodeOptions {
    * it decides for the whole page.
    */
   logLevel?: string
+  /**
+   * Keep the kept peers (relays, bootstrap peers, addPeer peers) in IndexedDB under this name, so
+   * a reload gets them back and dials them first; `false` for none. Default `{ name: 'default' }`.
+   * Stored data that is not a meshwork peer store is discarded (`peerstore:loaded`, a console
+   * warning), never fatal.
+   */
+  peerStore?: false | { name?: string }
 }
 
 /** An ICE server (RTCIceServer) for browser-to-browser connections across NATs. */
@@ -211,6 +220,9 @@ export interface PeerInfo {
 export interface MessageDetail { topic: string, from: string | null, via: string, id: string, data: Uint8Array }
 /** detail of `peer:state`: per peer, in the order connecting, connected, disconnecting, disconnected (inbound starts at connected; a remote close skips disconnecting). */
 export interface PeerStateDetail { peerId: string, state: ConnectionState, reason: string | null }
+/** detail of `peerstore:loaded` (once, at start): peers kept from the stored peer store, entries
+ * left out, and why the whole stored document was discarded, if it was. */
+export interface PeerStoreLoadedDetail { restored: number, skipped: number, discarded: string | null }
 /** detail of `peer:connect`. */
 export interface PeerConnectDetail { peerId: string, transport: string, address: string }
 /** detail of `peer:upgrade`: a direct browser-to-browser connection to a connected peer is up. */
@@ -272,6 +284,7 @@ export interface MeshworkEvents {
   'message': MessageDetail
   'peer:connect': PeerConnectDetail
   'peer:state': PeerStateDetail
+  'peerstore:loaded': PeerStoreLoadedDetail
   'peer:upgrade': PeerUpgradeDetail
   'peer:disconnect': PeerDisconnectDetail
   'peer:banned': PeerBannedDetail

@@ -3,6 +3,7 @@
 
 import initWasm, { WasmNode, peerConnectionUsage as wasmPeerConnectionUsage } from '../dist/wasm/meshwork_browser.js'
 import { ErrorCode, MeshworkError, toMeshworkError } from './errors.js'
+import { MAX_STORE_NAME_CHARS, openPeerStore } from './peer-store.js'
 
 export { ErrorCode, MeshworkError } from './errors.js'
 
@@ -23,7 +24,7 @@ function isPlainObject (v) {
 /**
  * A meshwork node in this page. Events (all `CustomEvent`s, payload in `detail`):
  * `message`, `peer:connect`, `peer:upgrade`, `peer:disconnect`, `peer:banned`, `subscription-change`, `listen`,
- * `listen:expired`, `relay:reservation`, `error`.
+ * `listen:expired`, `relay:reservation`, `peer:state`, `peerstore:loaded`, `error`.
  */
 export class MeshworkNode extends EventTarget {
   /** @type {WasmNode} */ #inner
@@ -36,8 +37,8 @@ export class MeshworkNode extends EventTarget {
   }
 
   /** @internal */
-  static async _start (options, dispatch) {
-    return new MeshworkNode(await WasmNode.start(options, dispatch))
+  static async _start (options, dispatch, peerStore) {
+    return new MeshworkNode(await WasmNode.start(options, dispatch, peerStore))
   }
 
   /** This node's peer ID. */
@@ -211,7 +212,10 @@ export async function createNode (options = {}) {
     throw new MeshworkError(ErrorCode.INVALID_OPTIONS, 'options must be an object')
   }
   if (crashed) throw new MeshworkError(ErrorCode.PANIC, 'the meshwork module crashed earlier; reload the page')
+  const { peerStore: storeOption, ...nodeOptions } = options
+  const storeName = peerStoreName(storeOption)
   await loadWasm()
+  const peerStore = storeName === null ? undefined : await openPeerStore(storeName)
   /** @type {MeshworkNode | undefined} */
   let node
   let live = false
@@ -221,6 +225,7 @@ export async function createNode (options = {}) {
   // replay them in order and go live.
   const dispatch = (ev) => {
     if (ev?.type === 'error' && ev.code === ErrorCode.PANIC) crashed = true
+    if (ev?.type === 'peerstore:loaded' && ev.discarded) console.warn(`meshwork: stored peers discarded: ${ev.discarded}`)
     if (live && node) {
       node.dispatchEvent(toDomEvent(ev))
     } else if (early.length < 1024) {
@@ -228,7 +233,7 @@ export async function createNode (options = {}) {
     }
   }
   try {
-    node = await MeshworkNode._start(options, dispatch)
+    node = await MeshworkNode._start(nodeOptions, dispatch, peerStore)
   } catch (err) {
     throw toMeshworkError(err)
   }
@@ -238,6 +243,20 @@ export async function createNode (options = {}) {
     live = true
   }, 0)
   return node
+}
+
+/** `peerStore`: `false` (off), or `{ name }` (default `{ name: 'default' }`); the store's name in
+ * IndexedDB, or null when off. */
+function peerStoreName (option) {
+  if (option === false) return null
+  if (option === undefined) return 'default'
+  const name = isPlainObject(option) ? option.name ?? 'default' : undefined
+  const keys = isPlainObject(option) ? Object.keys(option).filter((k) => k !== 'name') : []
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_STORE_NAME_CHARS || keys.length) {
+    throw new MeshworkError(ErrorCode.INVALID_OPTIONS,
+      `peerStore must be false or { name } with a name of 1 to ${MAX_STORE_NAME_CHARS} characters`)
+  }
+  return name
 }
 
 function toDomEvent (ev) {

@@ -17,6 +17,9 @@ export async function launchBrowser () {
   })
 }
 
+/** Pages opened so far, to tag their console lines. */
+let pagesOpened = 0
+
 /**
  * Open the relay's page and start a meshwork node in it. Every node event is recorded in
  * `window.mw.events` with a wall-clock `at` (ms since epoch), `data` decoded as text.
@@ -31,22 +34,44 @@ export async function openNodePage (browser, relay, options = {}) {
   const page = await context.newPage()
   // The last 1000 console lines, for failure messages.
   const consoleLines = []
+  const tag = ++pagesOpened
   const keep = (line) => {
     consoleLines.push(line)
     if (consoleLines.length > 1000) consoleLines.shift()
-    if (process.env.MESHWORK_E2E_VERBOSE) console.error(`[page] ${line}`)
+    // Which page and when: two pages' lines interleave, and stalls show only in the times.
+    if (process.env.MESHWORK_E2E_VERBOSE) console.error(`[page ${tag} ${new Date().toISOString().slice(11, 23)}] ${line}`)
   }
   page.on('console', (m) => keep(`${m.type()}: ${m.text()}`))
   page.on('pageerror', (e) => keep(`pageerror: ${e.message}`))
   await page.goto(`${relay.http}/`)
-  const started = await page.evaluate(async (options) => {
+  const started = await startNode(page, options)
+  const handle = {
+    page,
+    context,
+    consoleLines,
+    ...started,
+    ...nodeMethods(page, context),
+    /** Reload the page (same browser context, so the same IndexedDB) and start a node again
+     * with `nextOptions` (default: the same options); this object then speaks for the new node. */
+    async reload (nextOptions = options) {
+      await page.reload()
+      Object.assign(handle, await startNode(page, nextOptions))
+      return handle
+    }
+  }
+  return handle
+}
+
+/** Start a node in the loaded page; every node event is recorded in `window.mw.events`. */
+function startNode (page, options) {
+  return page.evaluate(async (options) => {
     const { createNode } = await import('/npm/src/index.js')
     const events = []
     window.mw = { events }
     const t0 = Date.now()
     const node = await createNode(options)
     window.mw.node = node
-    for (const type of ['message', 'peer:connect', 'peer:upgrade', 'peer:disconnect', 'peer:banned', 'subscription-change', 'error', 'relay:reservation', 'listen', 'peer:discovery', 'peer:state']) {
+    for (const type of ['message', 'peer:connect', 'peer:upgrade', 'peer:disconnect', 'peer:banned', 'subscription-change', 'error', 'relay:reservation', 'listen', 'peer:discovery', 'peer:state', 'peerstore:loaded']) {
       node.addEventListener(type, (e) => {
         const d = { ...e.detail }
         const raw = d.data instanceof Uint8Array ? d.data : null
@@ -66,11 +91,11 @@ export async function openNodePage (browser, relay, options = {}) {
     }
     return { peerId: node.peerId, startedAt: t0, readyAt: Date.now() }
   }, options)
+}
+
+/** The handle's remaining methods (kept apart from `startNode` for reading). */
+function nodeMethods (page, context) {
   return {
-    page,
-    context,
-    consoleLines,
-    ...started,
     events: () => page.evaluate(() => window.mw.events),
     /** Wait until an event matching `pred` (a function source string over `e`) is recorded. */
     async waitForEvent (predSource, ms = 20000) {

@@ -120,6 +120,35 @@ test('two pages upgrade to a direct WebRTC connection and keep talking after the
   }
 })
 
+test('subscriptions made after the relay dies cross the quiet direct link at once', async () => {
+  // Nothing is subscribed before the upgrade, so the direct connection has carried no gossip
+  // and has no gossipsub stream yet. libp2p-gossipsub then left a SUBSCRIBE queued until
+  // something else polled the connection (the next ping, ~14 s); gossip/wake.rs fixes that.
+  const ownRelay = await startRelay()
+  const a = await reservedPage(ownRelay)
+  const b = await reservedPage(ownRelay)
+  try {
+    assert.deepEqual(await dial(a, b.peerId), { ok: true, peer: b.peerId })
+    await waitForPeerEntry(a, b.peerId, (p) => p?.connections === 1 && p.transport === 'webrtc')
+    await waitForPeerEntry(b, a.peerId, (p) => p?.connections === 1 && p.transport === 'webrtc')
+    for (const p of [a, b]) await p.call(`(n) => n.removePeer('${ownRelay.peerId}')`)
+    await ownRelay.proc.stop('SIGKILL')
+
+    const topic = 'b2b-late'
+    await b.call('(n, t) => n.subscribe(t)', topic)
+    await a.call('(n, t) => n.subscribe(t)', topic)
+    // 5 s: far above the ~0.1 s this takes, far below the ping interval that hid the stall.
+    await a.publishWhenReady(topic, 'late a', 5000)
+    await b.publishWhenReady(topic, 'late b', 5000)
+    await expectEvent(b, `e.type === 'message' && e.data === 'late a'`, 5000)
+    await expectEvent(a, `e.type === 'message' && e.data === 'late b'`, 5000)
+  } finally {
+    await a.close()
+    await b.close()
+    await ownRelay.stop()
+  }
+})
+
 test('a page dials another page by its advertised /webrtc address', async () => {
   const a = await reservedPage(relay)
   const b = await reservedPage(relay)

@@ -4,29 +4,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { createSocket } from 'node:dgram'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startRelay } from '../lib/relay.js'
 import { startPeer } from '../lib/peer.js'
 import { launchBrowser, openNodePage } from '../lib/browser.js'
-
-/** A port free right now on 127.0.0.1 for TCP (`udp` false) or UDP. */
-async function freePort (udp) {
-  if (udp) {
-    const socket = createSocket('udp4')
-    await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve))
-    const { port } = socket.address()
-    await new Promise((resolve) => socket.close(resolve))
-    return port
-  }
-  const server = createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+import { relayPorts } from '../lib/ports.js'
 
 /** Each step of one peer's states must be a legal transition. */
 function assertLegalOrder (states) {
@@ -45,14 +28,7 @@ function attempt (page, method, ...args) {
 
 test('state events come in order and the page gets its relay and reservation back after a restart', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mw-restart-'))
-  const ports = {
-    tcp: await freePort(false),
-    ws: await freePort(false),
-    http: await freePort(false),
-    quic: await freePort(true),
-    webrtc: await freePort(true),
-    webtransport: await freePort(true)
-  }
+  const ports = await relayPorts()
   let relay = await startRelay([], { dataDir, ports })
   const browser = await launchBrowser()
   try {
@@ -91,6 +67,35 @@ test('state events come in order and the page gets its relay and reservation bac
     assert.equal(closing.reason, 'removed')
     const closed = await page.waitForEvent(`e.type === 'peer:state' && e.peerId === '${relay.peerId}' && e.state === 'disconnected' && e.reason === 'removed'`)
     assert.ok(closed.at >= closing.at)
+    await page.close()
+  } finally {
+    await browser.close()
+    await relay.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+})
+
+test('heartbeat: a page on WebRTC-direct notices its relay restarted at once and gets it back', async () => {
+  // The relay comes back on the same port before the page saw it go: the new process answers
+  // the old peer connection's ICE consent checks, so only a failing ping can tell the page.
+  const dataDir = mkdtempSync(join(tmpdir(), 'mw-zombie-'))
+  const ports = await relayPorts()
+  let relay = await startRelay([], { dataDir, ports })
+  const browser = await launchBrowser()
+  try {
+    const page = await openNodePage(browser, relay, {
+      relayHttp: relay.http,
+      transports: ['webrtc-direct'],
+      node: { pingIntervalSecs: 1, pingTimeoutSecs: 3, connections: { reconnectBaseMs: 200, reconnectMaxSecs: 2 } }
+    })
+    await page.waitForEvent(`e.type === 'relay:reservation' && e.relayPeerId === '${relay.peerId}'`)
+    const seenBefore = (await page.events()).filter((e) => e.type === 'relay:reservation').length
+    await relay.stop({ keepData: true })
+    relay = await startRelay([], { dataDir, ports })
+    const gone = await page.waitForEvent(`e.type === 'peer:state' && e.peerId === '${relay.peerId}' && e.state === 'disconnected'`, 30000)
+    assert.match(gone.reason ?? '', /ping failed/, JSON.stringify(gone))
+    await page.waitForEvent(
+      `e.type === 'relay:reservation' && e.relayPeerId === '${relay.peerId}' && window.mw.events.filter((x) => x.type === 'relay:reservation').length > ${seenBefore}`, 30000)
     await page.close()
   } finally {
     await browser.close()

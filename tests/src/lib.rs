@@ -123,23 +123,75 @@ pub async fn run_counted_node(
     listen: Multiaddr,
     traffic: Traffic,
 ) -> TestNode {
-    let (event_loop, handle, mut events) = EventLoop::new(swarm, keypair, config);
+    let (event_loop, handle, events) = EventLoop::new(swarm, keypair, config);
     tokio::spawn(event_loop.with_traffic(traffic).run());
+    listening(handle, events, listen).await.0
+}
+
+/// What a node reported about its stored peers at start: (restored, skipped, discarded).
+pub type StoreLoaded = (usize, usize, Option<String>);
+
+/// [`run_node`] with a peer store: `stored` is the document a previous run saved (`None`: none).
+/// Returns the node, where its new documents arrive, and its `PeerStoreLoaded` report.
+pub async fn run_stored_node(
+    swarm: libp2p::Swarm<Behaviour>,
+    keypair: Keypair,
+    config: NodeConfig,
+    listen: Multiaddr,
+    stored: Option<&[u8]>,
+) -> (
+    TestNode,
+    meshwork_core::event_loop::PeerStoreReceiver,
+    StoreLoaded,
+) {
+    let (event_loop, handle, events) = EventLoop::new(swarm, keypair, config);
+    let (event_loop, documents) = event_loop.with_peer_store(stored);
+    tokio::spawn(event_loop.run());
+    let (mut node, skipped) = listening(handle, events, listen).await;
+    let report = |e: &Event| match e {
+        Event::PeerStoreLoaded {
+            restored,
+            skipped,
+            discarded,
+        } => Some((*restored, *skipped, discarded.clone())),
+        _ => None,
+    };
+    let loaded = match skipped.iter().find_map(report) {
+        Some(loaded) => loaded,
+        None => node.next_matching(report).await,
+    };
+    (node, documents, loaded)
+}
+
+/// Listen on `listen` and wait for the first listen address; also returns the events that came
+/// before it.
+async fn listening(
+    handle: meshwork_core::NodeHandle,
+    mut events: meshwork_core::EventReceiver,
+    listen: Multiaddr,
+) -> (TestNode, Vec<Event>) {
     handle.listen(listen).await.expect("listen");
     let address = tokio::time::timeout(EVENT_DEADLINE, async {
+        let mut before = Vec::new();
         loop {
-            if let Some(Event::ListenAddr { address }) = events.next().await {
-                return address;
+            match events.next().await {
+                Some(Event::ListenAddr { address }) => return (address, before),
+                Some(other) => before.push(other),
+                None => panic!("event stream ended before a listen address"),
             }
         }
     })
     .await
     .expect("listen address");
-    TestNode {
-        handle,
-        events,
-        address,
-    }
+    let (address, before) = address;
+    (
+        TestNode {
+            handle,
+            events,
+            address,
+        },
+        before,
+    )
 }
 
 fn rand_port() -> u64 {

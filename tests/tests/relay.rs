@@ -6,9 +6,11 @@ use meshwork_tests::{publish_when_ready, spawn_node};
 
 #[tokio::test]
 async fn reservation_then_circuit_then_gossip_over_it() {
-    let mut relay_config = NodeConfig::default();
-    relay_config.relay_server = Some(RelayServerConfig::default());
-    relay_config.advertise_listen_addrs = true;
+    let relay_config = NodeConfig {
+        relay_server: Some(RelayServerConfig::default()),
+        advertise_listen_addrs: true,
+        ..NodeConfig::default()
+    };
     let relay = spawn_node(relay_config).await;
     let mut listener = spawn_node(NodeConfig::default()).await;
     let mut dialer = spawn_node(NodeConfig::default()).await;

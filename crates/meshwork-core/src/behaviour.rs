@@ -56,6 +56,8 @@ pub struct Behaviour {
     pub ping: ping::Behaviour,
     /// Publish/subscribe messaging.
     pub gossipsub: Gossipsub,
+    /// Wakes every connection so gossipsub sends what it queued (see `gossip::wake`).
+    pub gossip_wake: crate::gossip::wake::GossipWake,
     /// The DHT: peer routing and records.
     pub kad: kad::Behaviour<kad::store::MemoryStore>,
     /// Circuit relay v2 client: reservations and relayed dials.
@@ -118,9 +120,12 @@ impl Behaviour {
                     .with_cache_size(256),
             ),
             ping: ping::Behaviour::new(
-                ping::Config::new().with_interval(Duration::from_secs(config.ping_interval_secs)),
+                ping::Config::new()
+                    .with_interval(Duration::from_secs(config.ping_interval_secs))
+                    .with_timeout(Duration::from_secs(config.ping_timeout_secs)),
             ),
             gossipsub: gossipsub(keypair, config)?,
+            gossip_wake: Default::default(),
             kad: kademlia(peer_id, config),
             relay_client,
             relay_server: Toggle::from(

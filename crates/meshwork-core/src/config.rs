@@ -274,6 +274,9 @@ pub struct NodeConfig {
     pub agent_version: String,
     /// Ping interval, in seconds. Default 15.
     pub ping_interval_secs: u64,
+    /// How long a ping waits for its pong, in seconds; a connection whose ping fails is closed
+    /// (the heartbeat). Default 20.
+    pub ping_timeout_secs: u64,
     /// Kademlia mode. Default [`KadMode::Auto`].
     pub kad_mode: KadMode,
     /// Run the circuit relay v2 server. Default `None` (off).
@@ -310,6 +313,7 @@ impl Default for NodeConfig {
             protocol_version: "/meshwork/1.0.0".to_owned(),
             agent_version: concat!("meshwork/", env!("CARGO_PKG_VERSION")).to_owned(),
             ping_interval_secs: 15,
+            ping_timeout_secs: 20,
             kad_mode: KadMode::Auto,
             relay_server: None,
             autonat: false,
@@ -380,6 +384,9 @@ impl NodeConfig {
         }
         if self.ping_interval_secs == 0 {
             return Err("pingIntervalSecs must be at least 1".into());
+        }
+        if self.ping_timeout_secs == 0 {
+            return Err("pingTimeoutSecs must be at least 1".into());
         }
         self.dht.validate()?;
         self.rendezvous.validate()?;

@@ -107,6 +107,17 @@ pub enum Event {
         /// connection's error).
         reason: Option<String>,
     },
+    /// The stored peer store was read at start (`with_peer_store`): how many peers it gave back
+    /// (kept and dialled first), how many entries were left out, and, if the whole document was
+    /// discarded (not ours, corrupt, too large), why. Nothing stored yet: all zero.
+    PeerStoreLoaded {
+        /// Peers kept from the store.
+        restored: usize,
+        /// Entries left out (bad peer ID, no usable address, this node, over the limit).
+        skipped: usize,
+        /// Why the whole document was discarded, if it was.
+        discarded: Option<String>,
+    },
     /// Something failed without a caller to tell (a listener error, a failed background dial).
     Error {
         /// What failed.

@@ -21,7 +21,9 @@
 //! `{"cmd":"addpeer","address":"/ip4/…","expectedPeerId":"…"}` → `peerAdded` {peerId} (kept
 //! connected, redialled with backoff), `{"cmd":"removepeer","peerId":"…"}` → `peerRemoved`
 //! {was}, `{"cmd":"listpeers"}` → `peers` {peers}; `peer:state` {peerId, state, reason} on
-//! every connection state change. `--bootstrap` peers are kept the same way.
+//! every connection state change. `--bootstrap` peers are kept the same way. With
+//! `--peer-store FILE` the kept peers persist in that file (`peerstore:loaded` {restored,
+//! skipped, discarded} at start).
 //! mDNS is on unless `--config` has an `mdns` key. `{"cmd":"rawstream","peerId":"…","protocol":"/x/1","dataBase64":"…"}` (open a stream to a
 //! connected peer, write the bytes, read what comes back until the remote ends it; answers
 //! `rawstream` {read, outcome}; for failure-path tests). An optional `"ref"`
@@ -38,7 +40,7 @@ use meshwork_core::{
     event_loop::EventLoop, gossip::outbound::Priority, validate, CoreError, ErrorCode, Event,
     NodeConfig, NodeHandle,
 };
-use meshwork_relay::native_swarm;
+use meshwork_relay::{native_swarm, peer_store_file};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -63,6 +65,9 @@ struct Cli {
     /// Core node settings as JSON (camelCase keys, as the npm package's `node` option).
     #[arg(long = "config", value_name = "JSON")]
     config: Option<String>,
+    /// Keep the kept peers in this file across restarts (read at start, rewritten on change).
+    #[arg(long = "peer-store", value_name = "FILE")]
+    peer_store: Option<std::path::PathBuf>,
 }
 
 /// Payloads above this are reported by size and hash only.
@@ -199,7 +204,15 @@ async fn main() {
         }
     };
     let (event_loop, node, events) = EventLoop::new(swarm, keypair, config);
-    tokio::spawn(event_loop.with_traffic(traffic).run());
+    let mut event_loop = event_loop.with_traffic(traffic);
+    let mut store_task = None;
+    if let Some(path) = cli.peer_store.clone() {
+        let (with_store, documents) =
+            event_loop.with_peer_store(peer_store_file::load(&path).as_deref());
+        event_loop = with_store;
+        store_task = Some(tokio::spawn(peer_store_file::keep(path, documents)));
+    }
+    tokio::spawn(event_loop.run());
     tokio::spawn(print_events(events));
 
     for address in &cli.listen {
@@ -241,6 +254,9 @@ async fn main() {
         }
     }
     let _ = node.shutdown().await;
+    if let Some(task) = store_task {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+    }
 }
 
 /// The settings a peer starts from: the core defaults with mDNS on (a native node on a LAN finds
@@ -594,6 +610,13 @@ async fn print_events(mut events: meshwork_core::EventReceiver) {
             } => json!({
                 "event": "peer:state", "peerId": peer_id.to_string(), "state": state.as_str(),
                 "reason": reason, "atMs": now_ms() }),
+            Event::PeerStoreLoaded {
+                restored,
+                skipped,
+                discarded,
+            } => json!({
+                "event": "peerstore:loaded", "restored": restored, "skipped": skipped,
+                "discarded": discarded }),
             Event::ListenAddrExpired { .. } => continue,
         };
         out(line);

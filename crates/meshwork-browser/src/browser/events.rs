@@ -129,6 +129,22 @@ pub fn to_js(event: &Event) -> JsValue {
                     .unwrap_or(JsValue::NULL),
             ),
         ]),
+        Event::PeerStoreLoaded {
+            restored,
+            skipped,
+            discarded,
+        } => object(&[
+            ("type", s("peerstore:loaded")),
+            ("restored", JsValue::from(*restored as u32)),
+            ("skipped", JsValue::from(*skipped as u32)),
+            (
+                "discarded",
+                discarded
+                    .as_deref()
+                    .map(JsValue::from_str)
+                    .unwrap_or(JsValue::NULL),
+            ),
+        ]),
         Event::Error { error } => object(&[
             ("type", s("error")),
             ("code", s(error.code)),

@@ -7,6 +7,7 @@ mod fetch;
 mod js;
 mod node;
 mod panic_hook;
+mod peer_store;
 mod swarm;
 mod usage;
 mod validator;

@@ -10,7 +10,9 @@ use meshwork_core::{event_loop::EventLoop, CoreError, ErrorCode, EventReceiver, 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{bootstrap, console_log, events, js, panic_hook, swarm, validator::JsValidator};
+use super::{
+    bootstrap, console_log, events, js, panic_hook, peer_store, swarm, validator::JsValidator,
+};
 use crate::options::RawOptions;
 
 thread_local! {
@@ -97,8 +99,10 @@ fn browser_to_browser_listen_address() -> libp2p::Multiaddr {
 #[wasm_bindgen]
 impl WasmNode {
     /// Start a node: `options` as documented in the npm package; `onEvent` receives every event
-    /// object. Resolves with the node once the bootstrap and relay dials are done.
-    pub fn start(options: JsValue, on_event: JsValue) -> Promise {
+    /// object; `peerStore` is `{ stored, save }` from the npm layer (IndexedDB), or undefined.
+    /// Resolves with the node once the bootstrap and relay dials are done.
+    #[wasm_bindgen(js_name = start)]
+    pub fn start(options: JsValue, on_event: JsValue, peer_store: JsValue) -> Promise {
         panic_hook::install();
         promise(async move {
             let callback: Function = on_event.dyn_into().map_err(|_| {
@@ -106,6 +110,7 @@ impl WasmNode {
             })?;
             let raw: RawOptions = js::options_arg(options, "options")?;
             let options = raw.validate()?;
+            let page_store = peer_store::read(peer_store)?;
             if let Some(filter) = options.log_filter.clone() {
                 console_log::install(filter);
             }
@@ -114,9 +119,15 @@ impl WasmNode {
             let traffic = meshwork_core::Traffic::default();
             let swarm = swarm::build(keypair.clone(), &options, &connected, &traffic)?;
             let (event_loop, handle, events) = EventLoop::new(swarm, keypair, options.node.clone());
-            let event_loop = event_loop
+            let mut event_loop = event_loop
                 .with_connected_peers(connected)
                 .with_traffic(traffic);
+            if let Some(mut store) = page_store {
+                let (with_store, documents) =
+                    event_loop.with_peer_store(store.stored.take().as_deref());
+                event_loop = with_store;
+                wasm_bindgen_futures::spawn_local(peer_store::pump(store, documents));
+            }
             wasm_bindgen_futures::spawn_local(event_loop.run());
             if options.webrtc.browser_to_browser {
                 // Accept signaling streams before any relay reservation makes us reachable.

@@ -1,7 +1,8 @@
 //! Connection management: which peers the node keeps connected and how it gets them back
 //! ([`kept`], [`backoff`]), which it lets go when it has too many ([`prune`]), the connection
-//! state it reports per peer ([`state`]), bytes moved per peer ([`traffic`]) and inbound
-//! connections per IP address ([`ip_limits`]).
+//! state it reports per peer ([`state`]), bytes moved per peer ([`traffic`]), inbound
+//! connections per IP address ([`ip_limits`]) and the kept peers as stored across restarts
+//! ([`store`]).
 //!
 //! Everything here is plain state with injected time; `event_loop::connections` applies it to
 //! the swarm.
@@ -13,6 +14,7 @@ pub mod ip_limits;
 pub mod kept;
 pub mod prune;
 pub mod state;
+pub mod store;
 pub mod traffic;
 
 pub use config::ConnectionsConfig;

@@ -33,8 +33,9 @@ const MAX_WAITERS_PER_PEER: usize = 8;
 /// Connection-manager state the loop keeps beside the policy objects.
 #[derive(Default)]
 pub(super) struct ManagerState {
-    /// Redials of kept peers in flight, by connection (at most one per kept peer).
-    pub dials: HashMap<ConnectionId, PeerId>,
+    /// Redials of kept peers in flight, by connection (at most one per kept peer), with the
+    /// addresses each tries.
+    pub dials: HashMap<ConnectionId, (PeerId, Vec<Multiaddr>)>,
     /// `keep` callers waiting for the first dial, at most [`MAX_WAITERS_PER_PEER`] per kept peer.
     pub waiters: HashMap<PeerId, Vec<Reply<PeerId>>>,
     /// Our circuit listeners, one per relay we reserve on.
@@ -121,6 +122,34 @@ impl EventLoop {
         was_kept || connected
     }
 
+    /// Heartbeat: a connection whose ping fails (no pong within the timeout, or its stream
+    /// broke) is closed. libp2p leaves that to the application, and without it a connection to
+    /// a process that died can look alive for good: a WebRTC-direct connection to a relay that
+    /// restarted on the same port still passes ICE consent checks (the new process answers
+    /// them) while nothing else gets through. Peers that do not speak ping are left alone.
+    pub(super) fn on_ping_failed(
+        &mut self,
+        peer: PeerId,
+        connection: ConnectionId,
+        failure: libp2p::ping::Failure,
+    ) {
+        if matches!(failure, libp2p::ping::Failure::Unsupported) {
+            return;
+        }
+        tracing::debug!(%peer, ?connection, "ping failed, closing the connection: {failure}");
+        let last = self
+            .peers
+            .get(&peer)
+            .is_some_and(|s| s.connections.iter().all(|c| c.id == connection));
+        if last {
+            let transition = self
+                .states
+                .on_closing(peer, &format!("ping failed: {failure}"));
+            self.queue_transitions(transition);
+        }
+        self.swarm.close_connection(connection);
+    }
+
     /// Close every connection to `peer`, reporting `disconnecting` with `reason`.
     pub(super) fn close_peer(&mut self, peer: PeerId, reason: &str) {
         let transition = self.states.on_closing(peer, reason);
@@ -153,19 +182,19 @@ impl EventLoop {
             let id = opts.connection_id();
             let pending = super::dialing::PendingDial::ThenUpgrade { direct, reply };
             if self.start_dial(opts, &relayed, pending) {
-                self.manager.dials.insert(id, peer);
+                self.manager.dials.insert(id, (peer, addresses));
                 return;
             }
         }
         let opts = DialOpts::peer_id(peer)
-            .addresses(addresses)
+            .addresses(addresses.clone())
             .condition(PeerCondition::DisconnectedAndNotDialing)
             .override_dial_concurrency_factor(std::num::NonZeroU8::MIN)
             .build();
         let id = opts.connection_id();
         match self.swarm_dial(opts) {
             Ok(()) => {
-                self.manager.dials.insert(id, peer);
+                self.manager.dials.insert(id, (peer, addresses));
             }
             Err(e) => {
                 let error = CoreError::new(
@@ -178,9 +207,23 @@ impl EventLoop {
     }
 
     /// A redial of a kept peer failed (`id` tells whether it was one of ours).
+    /// If addresses were added while it ran (a bootstrap naming the relay a stored entry was
+    /// already dialling at old addresses), the peer is dialled again at once with all of them.
     pub(super) fn on_kept_connection_error(&mut self, id: ConnectionId, error: &CoreError) {
-        if let Some(peer) = self.manager.dials.remove(&id) {
-            self.on_kept_dial_failed(peer, error.clone());
+        let Some((peer, tried)) = self.manager.dials.remove(&id) else {
+            return;
+        };
+        let untried = self
+            .kept
+            .get(&peer)
+            .filter(|k| k.addresses.iter().any(|a| !tried.contains(a)))
+            .map(|k| k.addresses.clone());
+        match untried {
+            Some(addresses) if error.code != ErrorCode::PeerIdMismatch => {
+                tracing::debug!(%peer, "kept peer got new addresses while dialling; trying them");
+                self.dial_kept(peer, addresses);
+            }
+            _ => self.on_kept_dial_failed(peer, error.clone()),
         }
     }
 
@@ -278,12 +321,17 @@ impl EventLoop {
                 state.last_active = now;
             }
         }
-        let c = &self.config.connections;
-        for (peer, addresses) in self.kept.take_due(now, self.peers.len(), c.target) {
-            tracing::debug!(%peer, "redialling a kept peer");
+        self.dial_due_kept(now);
+        self.prune(now);
+    }
+
+    /// Dial the kept peers whose redial is due.
+    pub(super) fn dial_due_kept(&mut self, now: Instant) {
+        let target = self.config.connections.target;
+        for (peer, addresses) in self.kept.take_due(now, self.peers.len(), target) {
+            tracing::debug!(%peer, "dialling a kept peer");
             self.dial_kept(peer, addresses);
         }
-        self.prune(now);
     }
 
     fn prune(&mut self, now: Instant) {

@@ -259,13 +259,12 @@ impl EventLoop {
                     )
                 }));
             }
-            (DhtQuery::OwnPeerRecord, QueryResult::PutRecord(result)) => {
-                if let Err(e) = result {
-                    tracing::debug!("our peer record: {e}");
-                    // Try again on the next tick.
-                    self.own_peer_record = None;
-                }
+            (DhtQuery::OwnPeerRecord, QueryResult::PutRecord(Err(e))) => {
+                tracing::debug!("our peer record: {e}");
+                // Try again on the next tick.
+                self.own_peer_record = None;
             }
+            (DhtQuery::OwnPeerRecord, QueryResult::PutRecord(Ok(_))) => {}
             (
                 DhtQuery::Get {
                     quorum,
@@ -360,7 +359,8 @@ impl EventLoop {
             }
         }
         if let Some(addresses) = found {
-            let addresses = crate::addresses::all_with_peer_id(addresses, peer);
+            let addresses =
+                crate::addresses::all_with_peer_id(self.first_hand_first(peer, addresses), peer);
             let _ = reply.send(Ok(dht::FoundPeer {
                 addresses,
                 requests,
@@ -406,6 +406,25 @@ impl EventLoop {
                 reply,
             },
         );
+    }
+}
+
+impl EventLoop {
+    /// `reported` (what other peers say about `peer`, possibly from before it moved) behind what
+    /// `peer` itself told us over a live connection, without repeats.
+    fn first_hand_first(&self, peer: PeerId, reported: Vec<Multiaddr>) -> Vec<Multiaddr> {
+        let own = self
+            .peers
+            .get(&peer)
+            .map(|s| s.listen_addrs.as_slice())
+            .unwrap_or_default();
+        let mut merged: Vec<Multiaddr> = own.to_vec();
+        for address in reported {
+            if !merged.contains(&address) {
+                merged.push(address);
+            }
+        }
+        merged
     }
 }
 

@@ -110,6 +110,8 @@ impl EventLoop {
             let topic = IdentTopic::new(item.topic.as_str());
             match self.swarm.behaviour_mut().gossipsub.publish(topic, frame) {
                 Ok(id) => {
+                    // (Field by field: `item` still borrows the queue.)
+                    self.swarm.behaviour_mut().gossip_wake.request();
                     item.tag.first_id.get_or_insert_with(|| id.to_string());
                     if item.frames.is_empty() {
                         self.finish_publish(Ok(()));

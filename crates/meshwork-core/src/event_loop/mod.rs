@@ -9,7 +9,10 @@ mod dht;
 mod dialing;
 mod gossip_in;
 mod gossip_out;
+mod peer_store;
 mod rendezvous;
+
+pub use peer_store::PeerStoreReceiver;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -41,6 +44,8 @@ use crate::{
 
 /// How often the loop does its housekeeping (rate-limit state, bans, chunk expiry, pacing).
 const TICK: Duration = Duration::from_secs(1);
+/// How long shutdown waits for the edge to take the peer store's last document.
+const STORE_FLUSH_DEADLINE: Duration = Duration::from_secs(2);
 
 /// One open connection, as the loop remembers it.
 struct Connection {
@@ -54,6 +59,9 @@ struct PeerState {
     connections: Vec<Connection>,
     rtt: Option<Duration>,
     agent: Option<String>,
+    /// The addresses it says it listens on (identify), first-hand and so fresher than what
+    /// other peers report. At most [`MAX_REPORTED_LISTEN_ADDRS`].
+    listen_addrs: Vec<Multiaddr>,
     /// When its first connection opened.
     since: web_time::Instant,
     since_wall: web_time::SystemTime,
@@ -70,6 +78,7 @@ impl PeerState {
             connections: Vec::new(),
             rtt: None,
             agent: None,
+            listen_addrs: Vec::new(),
             since: now,
             since_wall: web_time::SystemTime::now(),
             last_active: now,
@@ -77,6 +86,10 @@ impl PeerState {
         }
     }
 }
+
+/// How many of a peer's identify-reported listen addresses are kept (a peer may report any
+/// number).
+const MAX_REPORTED_LISTEN_ADDRS: usize = 16;
 
 /// Owns the swarm; turns commands into swarm calls and swarm events into [`Event`]s.
 pub struct EventLoop {
@@ -113,6 +126,8 @@ pub struct EventLoop {
     /// Peers upgraded to a direct connection whose relayed connections close at the given time.
     /// At most one entry per connected peer.
     relayed_to_close: Vec<(PeerId, web_time::Instant)>,
+    /// Where the peer store's documents go, once `with_peer_store` was called.
+    store: Option<peer_store::StoreOut>,
     /// The connected peers as seen from outside the loop.
     connected: crate::ConnectedPeers,
     /// Connected rendezvous points (at most `discovery::MAX_POINTS`).
@@ -220,6 +235,7 @@ impl EventLoop {
             own_topics: HashSet::new(),
             followed_topics: HashSet::new(),
             relayed_to_close: Vec::new(),
+            store: None,
             connected: crate::ConnectedPeers::default(),
         };
         (event_loop, handle, event_rx)
@@ -243,16 +259,20 @@ impl EventLoop {
     pub async fn run(mut self) {
         let mut tick = Delay::new(TICK).fuse();
         let mut drain_wake = futures::future::Fuse::terminated();
+        // Stored peers first: they are due at once.
+        self.dial_due_kept(web_time::Instant::now());
         loop {
             futures::select! {
                 event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
                 command = self.commands.next() => match command {
                     Some(Command::Shutdown { reply }) => {
+                        self.flush_before_finish().await;
                         self.finish(Some(reply));
                         return;
                     }
                     Some(command) => self.on_command(command),
                     None => {
+                        self.flush_before_finish().await;
                         self.finish(None);
                         return;
                     }
@@ -276,6 +296,9 @@ impl EventLoop {
     /// Once a [`TICK`]: forget idle rate-limit state, end bans, expire chunk sets, adapt the pace.
     async fn on_tick(&mut self) {
         let now = web_time::Instant::now();
+        // For what gossipsub queued by itself since (grafts, forwards, gossip).
+        self.wake_gossip();
+        self.save_peer_store();
         self.flood.housekeeping();
         self.reputation.expire(now);
         let expired = self.reassembler.expire(now);
@@ -300,6 +323,17 @@ impl EventLoop {
     }
 
     /// Fail everything still waiting, then let go of the swarm (closing all connections).
+    /// The last peer store document, given at most [`STORE_FLUSH_DEADLINE`] to be taken.
+    async fn flush_before_finish(&mut self) {
+        let flush = self.flush_peer_store().fuse();
+        let deadline = Delay::new(STORE_FLUSH_DEADLINE).fuse();
+        futures::pin_mut!(flush, deadline);
+        futures::select! {
+            _ = flush => {}
+            _ = deadline => tracing::warn!("the peer store's last document was not taken in time"),
+        }
+    }
+
     fn finish(mut self, reply: Option<Reply<()>>) {
         self.fail_pending_dials();
         for (_, waiters) in self.manager.waiters.drain() {
@@ -466,6 +500,7 @@ impl EventLoop {
             })?;
         self.score_topic(&t);
         self.own_topics.insert(hash);
+        self.wake_gossip();
         Ok(true)
     }
 
@@ -482,6 +517,7 @@ impl EventLoop {
         } else {
             self.swarm.behaviour_mut().gossipsub.unsubscribe(&t);
             self.forget_topic(&t);
+            self.wake_gossip();
         }
         Ok(true)
     }
@@ -513,6 +549,7 @@ impl EventLoop {
         {
             self.score_topic(&topic);
             self.followed_topics.insert(hash);
+            self.wake_gossip();
         }
     }
 
@@ -529,7 +566,14 @@ impl EventLoop {
             let topic = IdentTopic::new(hash.as_str());
             self.swarm.behaviour_mut().gossipsub.unsubscribe(&topic);
             self.forget_topic(&topic);
+            self.wake_gossip();
         }
+    }
+
+    /// Have every connection polled soon, so gossipsub sends what it just queued even on a
+    /// connection it has not opened a stream on yet (`gossip::wake`).
+    fn wake_gossip(&mut self) {
+        self.swarm.behaviour_mut().gossip_wake.request();
     }
 
     /// Score parameters for a topic this node now carries.
@@ -714,9 +758,20 @@ impl EventLoop {
                     state.rtt = Some(rtt);
                 }
             }
+            BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(failure),
+            }) => self.on_ping_failed(peer, connection, failure),
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 if let Some(state) = self.peers.get_mut(&peer_id) {
                     state.agent = Some(info.agent_version.clone());
+                    state.listen_addrs = info
+                        .listen_addrs
+                        .iter()
+                        .take(MAX_REPORTED_LISTEN_ADDRS)
+                        .cloned()
+                        .collect();
                 }
                 self.on_rendezvous_point(peer_id, &info.protocols);
                 if info.protocols.contains(&KAD_PROTOCOL) {

@@ -1,0 +1,46 @@
+// The page's peer store in IndexedDB: one text document per store name, written by the node
+// (meshwork-core decides what goes in and checks what comes out; this only keeps the bytes).
+
+const DB_NAME = 'meshwork'
+const OBJECT_STORE = 'peer-store'
+/** Longest store name accepted. */
+export const MAX_STORE_NAME_CHARS = 64
+
+function request (req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result)
+    req.onerror = () => reject(req.error)
+  })
+}
+
+function openDb () {
+  const req = indexedDB.open(DB_NAME, 1)
+  req.onupgradeneeded = () => {
+    if (!req.result.objectStoreNames.contains(OBJECT_STORE)) req.result.createObjectStore(OBJECT_STORE)
+  }
+  return request(req)
+}
+
+/** The stored document under `name` (null if none), and a `save` for new ones. Storage that
+ * cannot be opened (private mode, quota) costs the persistence only: a warning, then nothing
+ * stored and saves dropped. */
+export async function openPeerStore (name) {
+  let db
+  try {
+    db = await openDb()
+  } catch (e) {
+    console.warn(`meshwork: IndexedDB unavailable, peers will not persist: ${e}`)
+    return { stored: null, save: async () => {} }
+  }
+  const tx = (mode) => db.transaction(OBJECT_STORE, mode).objectStore(OBJECT_STORE)
+  let stored = null
+  try {
+    stored = (await request(tx('readonly').get(name))) ?? null
+  } catch (e) {
+    console.warn(`meshwork: reading the peer store failed: ${e}`)
+  }
+  return {
+    stored,
+    save: (text) => request(tx('readwrite').put(text, name))
+  }
+}
