@@ -4,11 +4,12 @@
 //! machine sees the traffic. Needs root and iproute2 (`scripts/setup.sh` installs it; CI runs as
 //! root).
 
+mod lines;
+
 use std::{
-    io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     sync::mpsc,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use serde_json::Value;
@@ -76,17 +77,7 @@ impl Segment {
             .stderr(Stdio::null())
             .spawn()
             .expect("start meshwork-peer");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(value) = serde_json::from_str::<Value>(&line) {
-                    if tx.send(value).is_err() {
-                        break;
-                    }
-                }
-            }
-        });
+        let rx = lines::json_lines(&mut child);
         self.children.push(child);
         rx
     }
@@ -104,26 +95,9 @@ impl Drop for Segment {
     }
 }
 
-/// Read lines until `pick` returns something, or fail at the deadline with what was seen.
-fn wait_for<T>(
-    rx: &mpsc::Receiver<Value>,
-    what: &str,
-    mut pick: impl FnMut(&Value) -> Option<T>,
-) -> T {
-    let end = Instant::now() + DEADLINE;
-    let mut seen = Vec::new();
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                if let Some(found) = pick(&line) {
-                    return found;
-                }
-                seen.push(line);
-            }
-            Err(_) => panic!("no {what} within {DEADLINE:?}; lines: {seen:?}"),
-        }
-    }
+/// [`lines::wait_for`] with this test's deadline.
+fn wait_for<T>(rx: &mpsc::Receiver<Value>, what: &str, pick: impl FnMut(&Value) -> Option<T>) -> T {
+    lines::wait_for(rx, what, DEADLINE, pick)
 }
 
 #[test]

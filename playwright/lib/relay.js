@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JsonLinesProcess } from './process.js'
 import { relayBin, repoRoot } from './paths.js'
+import { relayPorts } from './ports.js'
 
 /**
  * Start a relay; `ports` ({ tcp, quic, ws, webrtc, webtransport, http }) fixes some ports (the
@@ -37,4 +38,27 @@ export async function startRelay (extraArgs = [], { dataDir, ports = {} } = {}) 
       if (!keepData && !dataDir) rmSync(dir, { recursive: true, force: true })
     }
   }
+}
+
+/**
+ * A relay that can go away and come back: the same ports, data directory and identity each
+ * time. `current` is the running process (or the last one); `down()` stops it and keeps its
+ * data, `up()` starts it again, `dispose()` stops it and removes the data directory.
+ */
+export async function restartableRelay (extraArgs = []) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mw-relay-'))
+  const ports = await relayPorts()
+  const r = {
+    current: await startRelay(extraArgs, { dataDir, ports }),
+    async down () { await r.current.stop({ keepData: true }) },
+    async up () {
+      r.current = await startRelay(extraArgs, { dataDir, ports })
+      return r.current
+    },
+    async dispose () {
+      await r.current.stop({ keepData: true })
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+  return r
 }

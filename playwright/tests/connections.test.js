@@ -3,13 +3,9 @@
 // addPeer / removePeer / listPeers with identity checks and per-peer figures.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { startRelay } from '../lib/relay.js'
+import { restartableRelay, startRelay } from '../lib/relay.js'
 import { startPeer } from '../lib/peer.js'
 import { launchBrowser, openNodePage } from '../lib/browser.js'
-import { relayPorts } from '../lib/ports.js'
 
 /** Each step of one peer's states must be a legal transition. */
 function assertLegalOrder (states) {
@@ -27,9 +23,8 @@ function attempt (page, method, ...args) {
 }
 
 test('state events come in order and the page gets its relay and reservation back after a restart', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mw-restart-'))
-  const ports = await relayPorts()
-  let relay = await startRelay([], { dataDir, ports })
+  const restartable = await restartableRelay()
+  let relay = restartable.current
   const browser = await launchBrowser()
   try {
     const page = await openNodePage(browser, relay, {
@@ -45,11 +40,11 @@ test('state events come in order and the page gets its relay and reservation bac
     assert.equal(entry.state, 'connected')
     assert.deepEqual(entry.kept, { bootstrap: true, relay: true, manual: false })
 
-    await relay.stop({ keepData: true })
+    await restartable.down()
     await page.waitForEvent(`e.type === 'peer:state' && e.peerId === '${relay.peerId}' && e.state === 'disconnected'`)
     const seenBefore = (await page.events()).filter((e) => e.type === 'relay:reservation').length
     const restartAt = Date.now()
-    relay = await startRelay([], { dataDir, ports })
+    relay = await restartable.up()
     const reserved = await page.waitForEvent(
       `e.type === 'relay:reservation' && e.relayPeerId === '${relay.peerId}' && window.mw.events.filter((x) => x.type === 'relay:reservation').length > ${seenBefore}`, 30000)
     // Includes the relay's own start-up (and up to 20 ms of polling).
@@ -70,17 +65,15 @@ test('state events come in order and the page gets its relay and reservation bac
     await page.close()
   } finally {
     await browser.close()
-    await relay.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await restartable.dispose()
   }
 })
 
 test('heartbeat: a page on WebRTC-direct notices its relay restarted at once and gets it back', async () => {
   // The relay comes back on the same port before the page saw it go: the new process answers
   // the old peer connection's ICE consent checks, so only a failing ping can tell the page.
-  const dataDir = mkdtempSync(join(tmpdir(), 'mw-zombie-'))
-  const ports = await relayPorts()
-  let relay = await startRelay([], { dataDir, ports })
+  const restartable = await restartableRelay()
+  let relay = restartable.current
   const browser = await launchBrowser()
   try {
     const page = await openNodePage(browser, relay, {
@@ -90,8 +83,8 @@ test('heartbeat: a page on WebRTC-direct notices its relay restarted at once and
     })
     await page.waitForEvent(`e.type === 'relay:reservation' && e.relayPeerId === '${relay.peerId}'`)
     const seenBefore = (await page.events()).filter((e) => e.type === 'relay:reservation').length
-    await relay.stop({ keepData: true })
-    relay = await startRelay([], { dataDir, ports })
+    await restartable.down()
+    relay = await restartable.up()
     const gone = await page.waitForEvent(`e.type === 'peer:state' && e.peerId === '${relay.peerId}' && e.state === 'disconnected'`, 30000)
     assert.match(gone.reason ?? '', /ping failed/, JSON.stringify(gone))
     await page.waitForEvent(
@@ -99,8 +92,7 @@ test('heartbeat: a page on WebRTC-direct notices its relay restarted at once and
     await page.close()
   } finally {
     await browser.close()
-    await relay.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await restartable.dispose()
   }
 })
 

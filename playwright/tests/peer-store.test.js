@@ -4,13 +4,9 @@
 // `peerStore: false` stores nothing; bad `peerStore` options are refused.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { startRelay } from '../lib/relay.js'
+import { restartableRelay, startRelay } from '../lib/relay.js'
 import { startPeer } from '../lib/peer.js'
 import { launchBrowser, openNodePage } from '../lib/browser.js'
-import { relayPorts } from '../lib/ports.js'
 
 /** The stored document under `name` in the page's IndexedDB (null if none). */
 function storedDocument (page, name = 'default') {
@@ -64,9 +60,8 @@ async function waitForEntry (page, peerId, pred, ms = 20000) {
 }
 
 test('a page reload brings back an added peer and the relay, and a relay restart still heals', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mw-store-'))
-  const ports = await relayPorts()
-  let relay = await startRelay([], { dataDir, ports })
+  const restartable = await restartableRelay()
+  let relay = restartable.current
   const browser = await launchBrowser()
   const peer = await startPeer({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
   try {
@@ -93,17 +88,16 @@ test('a page reload brings back an added peer and the relay, and a relay restart
     await page.waitForEvent(`e.type === 'relay:reservation' && e.relayPeerId === '${relay.peerId}'`)
 
     // The relay restarts: the reloaded page gets it back by itself.
-    await relay.stop({ keepData: true })
+    await restartable.down()
     await page.waitForEvent(`e.type === 'peer:state' && e.peerId === '${relay.peerId}' && e.state === 'disconnected'`)
     const before = (await page.events()).filter((e) => e.type === 'relay:reservation').length
-    relay = await startRelay([], { dataDir, ports })
+    relay = await restartable.up()
     await page.waitForEvent(`window.mw.events.filter((x) => x.type === 'relay:reservation').length > ${before}`, 30000)
     await page.close()
   } finally {
     await peer.stop()
     await browser.close()
-    await relay.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await restartable.dispose()
   }
 })
 

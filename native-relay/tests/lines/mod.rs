@@ -1,0 +1,50 @@
+//! A child process that prints JSON lines (`meshwork-peer`, `meshwork-relay --json`), read on a
+//! thread, with a deadline-bound wait for the line a test expects.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::Child,
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+/// Read `child`'s stdout (which must be piped) as JSON lines; others are skipped.
+pub fn json_lines(child: &mut Child) -> mpsc::Receiver<Value> {
+    let stdout = child.stdout.take().expect("stdout piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                if tx.send(value).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Read lines until `pick` returns something, or fail after `deadline` with what was seen.
+pub fn wait_for<T>(
+    rx: &mpsc::Receiver<Value>,
+    what: &str,
+    deadline: Duration,
+    mut pick: impl FnMut(&Value) -> Option<T>,
+) -> T {
+    let end = Instant::now() + deadline;
+    let mut seen = Vec::new();
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                if let Some(found) = pick(&line) {
+                    return found;
+                }
+                seen.push(line);
+            }
+            Err(_) => panic!("no {what} within {deadline:?}; lines: {seen:?}"),
+        }
+    }
+}
