@@ -1,6 +1,7 @@
 //! The peer store natively: one JSON file (`meshwork_core::connmgr::store` decides what is in
 //! it and checks what comes back). Read once at start; rewritten whenever the node sends a new
-//! document, through a temporary file and a rename, so a crash never leaves half a document.
+//! document, through a synced temporary file and a rename, so a crash never leaves half a
+//! document.
 
 use std::{
     io::Read,
@@ -39,15 +40,21 @@ pub fn load(path: &Path) -> Option<Vec<u8>> {
 pub async fn keep(path: PathBuf, mut documents: PeerStoreReceiver) {
     let temporary = path.with_extension("json.tmp");
     while let Some(document) = documents.next().await {
-        let written = tokio::fs::write(&temporary, document.as_bytes()).await;
-        let result = match written {
-            Ok(()) => tokio::fs::rename(&temporary, &path).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
+        if let Err(e) = replace(&temporary, &path, document.as_bytes()).await {
             tracing::warn!(path = %path.display(), "cannot save the peer store: {e}");
         }
     }
+}
+
+/// Write `bytes` to `temporary`, flush them to the disk, then rename over `path`: a crash or a
+/// power loss leaves the old document or the new one, never half of one.
+async fn replace(temporary: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::File::create(temporary).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await?;
+    drop(file);
+    tokio::fs::rename(temporary, path).await
 }
 
 #[cfg(test)]

@@ -18,7 +18,29 @@ function openDb () {
   req.onupgradeneeded = () => {
     if (!req.result.objectStoreNames.contains(OBJECT_STORE)) req.result.createObjectStore(OBJECT_STORE)
   }
-  return request(req)
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => {
+      const db = req.result
+      // Another tab opening a newer version must not wait on this one.
+      db.onversionchange = () => db.close()
+      resolve(db)
+    }
+    req.onerror = () => reject(req.error)
+    // An older connection holds the database: give up on persistence rather than wait.
+    req.onblocked = () => reject(new Error('the database is held open by another tab'))
+  })
+}
+
+/** Put `value` under `key`; resolves once the transaction has committed (a quota failure
+ * aborts it, and rejects here). */
+function put (db, key, value) {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(OBJECT_STORE, 'readwrite')
+    tx.objectStore(OBJECT_STORE).put(value, key)
+    tx.oncomplete = () => resolve()
+    tx.onabort = () => reject(tx.error ?? new Error('the transaction was aborted'))
+    tx.onerror = () => reject(tx.error)
+  })
 }
 
 /** The stored document under `name` (null if none), and a `save` for new ones. Storage that
@@ -32,15 +54,11 @@ export async function openPeerStore (name) {
     console.warn(`meshwork: IndexedDB unavailable, peers will not persist: ${e}`)
     return { stored: null, save: async () => {} }
   }
-  const tx = (mode) => db.transaction(OBJECT_STORE, mode).objectStore(OBJECT_STORE)
   let stored = null
   try {
-    stored = (await request(tx('readonly').get(name))) ?? null
+    stored = (await request(db.transaction(OBJECT_STORE, 'readonly').objectStore(OBJECT_STORE).get(name))) ?? null
   } catch (e) {
     console.warn(`meshwork: reading the peer store failed: ${e}`)
   }
-  return {
-    stored,
-    save: (text) => request(tx('readwrite').put(text, name))
-  }
+  return { stored, save: (text) => put(db, name, text) }
 }

@@ -1,6 +1,8 @@
 //! The persisted peer store in process: a node's kept peers come back after a restart (same
 //! identity, the document its previous run saved) and are dialled with no call from the
-//! application; a document that is not ours is discarded with a reason and the node runs on.
+//! application; a document that is not ours is discarded with a reason and the node runs on;
+//! the last document goes out on shutdown; a restored peer that is not back keeps its stored
+//! last-connected time.
 
 use futures::StreamExt;
 use libp2p::{identity::Keypair, PeerId};
@@ -20,13 +22,24 @@ async fn connected(node: &mut TestNode, peer: PeerId) {
     .await
 }
 
+/// `lastConnectedMs` of `peer` in a stored document.
+fn last_connected_ms(document: &str, peer: &PeerId) -> Option<u64> {
+    let value: serde_json::Value = serde_json::from_str(document).expect("JSON");
+    value["peers"]
+        .as_array()?
+        .iter()
+        .find(|p| p["peerId"] == peer.to_string().as_str())?["lastConnectedMs"]
+        .as_u64()
+}
+
 #[tokio::test]
 async fn kept_peers_come_back_after_a_restart_and_foreign_data_is_discarded() {
     let other = spawn_node(NodeConfig::default()).await;
     let keypair = Keypair::generate_ed25519();
     let config = NodeConfig::default();
 
-    // First run: nothing stored; add a peer and take the document the node sends.
+    // First run: nothing stored; add a peer and stop at once: the last document goes out on
+    // shutdown (whether or not a tick sent one before).
     let swarm = memory_swarm(keypair.clone(), &config);
     let (first, mut documents, loaded) = run_stored_node(
         swarm,
@@ -42,17 +55,17 @@ async fn kept_peers_come_back_after_a_restart_and_foreign_data_is_discarded() {
         .add_peer(other.full_address(), Some(other.peer_id()))
         .await
         .expect("addPeer");
-    let document = tokio::time::timeout(meshwork_tests::EVENT_DEADLINE, async {
-        loop {
-            let d = documents.next().await.expect("a document");
-            if d.contains(&other.peer_id().to_string()) {
-                return d;
-            }
-        }
-    })
-    .await
-    .expect("the added peer is stored");
+    let reader = tokio::spawn(async move { documents.collect::<Vec<String>>().await });
     first.handle.shutdown().await.expect("shutdown");
+    let sent = tokio::time::timeout(meshwork_tests::EVENT_DEADLINE, reader)
+        .await
+        .expect("the documents end with the loop")
+        .expect("reader");
+    let document = sent.last().expect("a document").clone();
+    assert!(
+        document.contains(&other.peer_id().to_string()),
+        "{document}"
+    );
 
     // Second run, same identity, the stored document: the peer is kept and dialled at once.
     let swarm = memory_swarm(keypair.clone(), &config);
@@ -103,4 +116,27 @@ async fn kept_peers_come_back_after_a_restart_and_foreign_data_is_discarded() {
             .expect("still dials");
         third.handle.shutdown().await.expect("shutdown");
     }
+
+    // The peer is gone when the node comes back: it is kept, and the stored time it was last
+    // connected survives the next document (it is not connected to refresh it).
+    let stored_at = last_connected_ms(&document, &other.peer_id());
+    assert!(stored_at.is_some());
+    let other_id = other.peer_id();
+    other.handle.shutdown().await.expect("shutdown");
+    let swarm = memory_swarm(keypair.clone(), &config);
+    let (last, mut documents, loaded) = run_stored_node(
+        swarm,
+        keypair.clone(),
+        config.clone(),
+        memory_address(),
+        Some(document.as_bytes()),
+    )
+    .await;
+    assert_eq!(loaded.0, 1);
+    let next = tokio::time::timeout(meshwork_tests::EVENT_DEADLINE, documents.next())
+        .await
+        .expect("a document")
+        .expect("a document");
+    assert_eq!(last_connected_ms(&next, &other_id), stored_at, "{next}");
+    last.handle.shutdown().await.expect("shutdown");
 }

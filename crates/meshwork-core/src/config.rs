@@ -12,6 +12,10 @@ use crate::{
     },
 };
 
+/// The longest ping interval or timeout accepted, in seconds (an hour): timers beyond that are
+/// no heartbeat, and very large ones overflow the browser's `setTimeout`.
+pub const MAX_PING_SECS: u64 = 3600;
+
 /// Whether this node answers Kademlia queries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -272,10 +276,10 @@ pub struct NodeConfig {
     pub protocol_version: String,
     /// Identify agent version. Default `"meshwork/<crate version>"`.
     pub agent_version: String,
-    /// Ping interval, in seconds. Default 15.
+    /// Ping interval, in seconds. Default 15 (1 to [`MAX_PING_SECS`]).
     pub ping_interval_secs: u64,
     /// How long a ping waits for its pong, in seconds; a connection whose ping fails is closed
-    /// (the heartbeat). Default 20.
+    /// (the heartbeat). Default 20 (1 to [`MAX_PING_SECS`]).
     pub ping_timeout_secs: u64,
     /// Kademlia mode. Default [`KadMode::Auto`].
     pub kad_mode: KadMode,
@@ -382,11 +386,13 @@ impl NodeConfig {
                 "limits.maxEstablished and limits.maxEstablishedPerPeer must be at least 1".into(),
             );
         }
-        if self.ping_interval_secs == 0 {
-            return Err("pingIntervalSecs must be at least 1".into());
-        }
-        if self.ping_timeout_secs == 0 {
-            return Err("pingTimeoutSecs must be at least 1".into());
+        for (name, secs) in [
+            ("pingIntervalSecs", self.ping_interval_secs),
+            ("pingTimeoutSecs", self.ping_timeout_secs),
+        ] {
+            if !(1..=MAX_PING_SECS).contains(&secs) {
+                return Err(format!("{name} must be between 1 and {MAX_PING_SECS}"));
+            }
         }
         self.dht.validate()?;
         self.rendezvous.validate()?;
@@ -413,6 +419,24 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         assert_eq!(NodeConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn ping_timers_are_bounded() {
+        for (interval, timeout, ok) in [
+            (15, 20, true),
+            (0, 20, false),
+            (15, 0, false),
+            (15, MAX_PING_SECS + 1, false),
+            (MAX_PING_SECS, MAX_PING_SECS, true),
+        ] {
+            let c = NodeConfig {
+                ping_interval_secs: interval,
+                ping_timeout_secs: timeout,
+                ..NodeConfig::default()
+            };
+            assert_eq!(c.validate().is_ok(), ok, "{interval} / {timeout}");
+        }
     }
 
     #[test]

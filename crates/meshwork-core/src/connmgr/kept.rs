@@ -14,7 +14,6 @@ pub const MAX_ADDRESSES: usize = 8;
 
 /// Why a peer is kept. A peer can have several roles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Roles {
     /// From the bootstrap list: dialled while the node has fewer than `connections.target` peers.
     pub bootstrap: bool,

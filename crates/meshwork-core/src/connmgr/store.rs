@@ -4,8 +4,10 @@
 //! IndexedDB in a page).
 //!
 //! Reading is strict about the document and forgiving about entries: a document that is not
-//! ours (not JSON, another format, another version, too large) is discarded whole with a reason;
-//! an entry with a bad peer ID or no usable address is skipped and counted.
+//! ours (not JSON, another format, another version, too large, no `peers` list) is discarded
+//! whole with a reason; an entry that does not parse, has a bad peer ID or no usable address, or
+//! was last connected more than [`MAX_AGE_MS`] ago (or never) is skipped and counted. Unknown
+//! fields are ignored, so a later writer of the same version can add some.
 
 use libp2p::{Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
@@ -18,10 +20,13 @@ pub const FORMAT: &str = "meshwork-peer-store";
 pub const VERSION: u32 = 1;
 /// The largest document read: 256 KiB (64 peers with 8 addresses each take about 40 KiB).
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
+/// Entries last connected longer ago than this (30 days) are not restored: a relay or bootstrap
+/// peer the application no longer names would otherwise come back for good.
+pub const MAX_AGE_MS: u64 = 30 * 24 * 3600 * 1000;
 
 /// The stored document.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Document {
     format: String,
     version: u32,
@@ -30,7 +35,7 @@ struct Document {
 
 /// One stored peer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct Entry {
     peer_id: String,
     addresses: Vec<String>,
@@ -59,7 +64,8 @@ pub struct StoredPeer {
 pub struct Loaded {
     /// The peers to keep, most recently connected first, at most the `max` asked for.
     pub peers: Vec<StoredPeer>,
-    /// Entries left out: bad peer ID, no usable address, this node itself, or beyond `max`.
+    /// Entries left out: unparsable, bad peer ID, no usable address, this node itself, too old,
+    /// or beyond `max`.
     pub skipped: usize,
 }
 
@@ -84,8 +90,9 @@ pub fn encode(peers: &[StoredPeer]) -> String {
     serde_json::to_string(&document).unwrap_or_default()
 }
 
-/// Read a stored document. `Err` says why the whole document was discarded.
-pub fn decode(bytes: &[u8], own: &PeerId, max: usize) -> Result<Loaded, String> {
+/// Read a stored document at `now_ms` (ms since the Unix epoch), keeping at most `max` peers.
+/// `Err` says why the whole document was discarded.
+pub fn decode(bytes: &[u8], own: &PeerId, max: usize, now_ms: u64) -> Result<Loaded, String> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(format!(
             "{} bytes, more than the {MAX_DOCUMENT_BYTES} a peer store may have",
@@ -105,11 +112,19 @@ pub fn decode(bytes: &[u8], own: &PeerId, max: usize) -> Result<Loaded, String> 
         Some(v) if v == u64::from(VERSION) => {}
         other => return Err(format!("version {other:?}; this build reads {VERSION}")),
     }
-    let document: Document =
-        serde_json::from_value(value).map_err(|e| format!("malformed: {e}"))?;
+    let Some(entries) = value.get("peers").and_then(|p| p.as_array()) else {
+        return Err("malformed: no \"peers\" list".to_owned());
+    };
     let mut loaded = Loaded::default();
-    for entry in document.peers {
-        match entry_peer(&entry, own) {
+    for entry in entries {
+        let peer = serde_json::from_value::<Entry>(entry.clone())
+            .ok()
+            .filter(|e| {
+                e.last_connected_ms
+                    .is_some_and(|at| now_ms.saturating_sub(at) <= MAX_AGE_MS)
+            })
+            .and_then(|e| entry_peer(&e, own));
+        match peer {
             Some(peer) => loaded.peers.push(peer),
             None => loaded.skipped += 1,
         }
@@ -156,6 +171,8 @@ fn entry_peer(entry: &Entry, own: &PeerId) -> Option<StoredPeer> {
 mod tests {
     use super::*;
 
+    const NOW: u64 = 100 * 24 * 3600 * 1000;
+
     fn peer(seen: Option<u64>) -> StoredPeer {
         let id = PeerId::random();
         StoredPeer {
@@ -172,14 +189,28 @@ mod tests {
     #[test]
     fn round_trips_most_recent_first_and_bounded() {
         let own = PeerId::random();
-        let (old, new, never) = (peer(Some(1)), peer(Some(5)), peer(None));
-        let text = encode(&[old.clone(), new.clone(), never.clone()]);
-        let loaded = decode(text.as_bytes(), &own, 10).unwrap();
-        assert_eq!(loaded.peers, vec![new.clone(), old.clone(), never]);
+        let (old, new, mid) = (
+            peer(Some(NOW - 9)),
+            peer(Some(NOW - 1)),
+            peer(Some(NOW - 5)),
+        );
+        let text = encode(&[old.clone(), new.clone(), mid.clone()]);
+        let loaded = decode(text.as_bytes(), &own, 10, NOW).unwrap();
+        assert_eq!(loaded.peers, vec![new.clone(), mid.clone(), old]);
         assert_eq!(loaded.skipped, 0);
-        let two = decode(text.as_bytes(), &own, 2).unwrap();
-        assert_eq!(two.peers, vec![new, old]);
+        let two = decode(text.as_bytes(), &own, 2, NOW).unwrap();
+        assert_eq!(two.peers, vec![new, mid]);
         assert_eq!(two.skipped, 1);
+    }
+
+    #[test]
+    fn peers_never_connected_or_not_for_a_month_are_left_out() {
+        let own = PeerId::random();
+        let recent = peer(Some(NOW - MAX_AGE_MS));
+        let text = encode(&[recent.clone(), peer(Some(NOW - MAX_AGE_MS - 1)), peer(None)]);
+        let loaded = decode(text.as_bytes(), &own, 10, NOW).unwrap();
+        assert_eq!(loaded.peers, vec![recent]);
+        assert_eq!(loaded.skipped, 2);
     }
 
     #[test]
@@ -206,9 +237,13 @@ mod tests {
                 br#"{"format":"meshwork-peer-store","version":1,"peers":7}"#.to_vec(),
                 "malformed",
             ),
+            (
+                br#"{"format":"meshwork-peer-store","version":1}"#.to_vec(),
+                "malformed",
+            ),
             (vec![b' '; MAX_DOCUMENT_BYTES + 1], "more than"),
         ] {
-            let e = decode(&bytes, &own, 10).unwrap_err();
+            let e = decode(&bytes, &own, 10, NOW).unwrap_err();
             assert!(e.contains(says), "{e} should say {says}");
         }
     }
@@ -216,18 +251,26 @@ mod tests {
     #[test]
     fn bad_entries_are_skipped_not_fatal() {
         let own = PeerId::random();
-        let good = peer(Some(3));
-        let mut own_entry = peer(None);
+        let good = peer(Some(NOW));
+        let mut own_entry = peer(Some(NOW));
         own_entry.peer = own;
         let text = encode(&[good.clone(), own_entry]);
         let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         let peers = doc["peers"].as_array_mut().unwrap();
         let id = PeerId::random().to_string();
-        peers.push(serde_json::json!({"peerId": "not-a-peer", "addresses": ["/ip4/1.2.3.4/tcp/1"], "roles": {"bootstrap": true, "relay": false, "manual": false}}));
-        peers.push(serde_json::json!({"peerId": id, "addresses": ["nonsense"], "roles": {"bootstrap": true, "relay": false, "manual": false}}));
-        peers.push(serde_json::json!({"peerId": id, "addresses": ["/ip4/1.2.3.4/tcp/1"], "roles": {"bootstrap": false, "relay": false, "manual": false}}));
-        let loaded = decode(doc.to_string().as_bytes(), &own, 10).unwrap();
-        assert_eq!(loaded.peers, vec![good]);
-        assert_eq!(loaded.skipped, 4);
+        let roles = serde_json::json!({"bootstrap": true, "relay": false, "manual": false});
+        peers.push(serde_json::json!({"peerId": "not-a-peer", "addresses": ["/ip4/1.2.3.4/tcp/1"], "roles": roles, "lastConnectedMs": NOW}));
+        peers.push(serde_json::json!({"peerId": id, "addresses": ["nonsense"], "roles": roles, "lastConnectedMs": NOW}));
+        peers.push(serde_json::json!({"peerId": id, "addresses": ["/ip4/1.2.3.4/tcp/1"], "roles": {"bootstrap": false, "relay": false, "manual": false}, "lastConnectedMs": NOW}));
+        peers.push(serde_json::json!({"peerId": id, "addresses": "/ip4/1.2.3.4/tcp/1", "roles": roles, "lastConnectedMs": NOW}));
+        peers.push(serde_json::json!(42));
+        // A field a later writer added is ignored, not fatal.
+        let extra = PeerId::random();
+        peers.push(serde_json::json!({"peerId": extra.to_string(), "addresses": ["/ip4/1.2.3.4/tcp/1"], "roles": {"bootstrap": true, "relay": false, "manual": false, "future": true}, "lastConnectedMs": NOW - 1, "note": "x"}));
+        let loaded = decode(doc.to_string().as_bytes(), &own, 10, NOW).unwrap();
+        assert_eq!(loaded.peers.len(), 2, "{loaded:?}");
+        assert_eq!(loaded.peers[0], good);
+        assert_eq!(loaded.peers[1].peer, extra);
+        assert_eq!(loaded.skipped, 6);
     }
 }

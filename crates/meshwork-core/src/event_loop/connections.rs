@@ -218,8 +218,9 @@ impl EventLoop {
             .get(&peer)
             .filter(|k| k.addresses.iter().any(|a| !tried.contains(a)))
             .map(|k| k.addresses.clone());
+        // Even after a wrong identity: a stale address may now belong to another node.
         match untried {
-            Some(addresses) if error.code != ErrorCode::PeerIdMismatch => {
+            Some(addresses) => {
                 tracing::debug!(%peer, "kept peer got new addresses while dialling; trying them");
                 self.dial_kept(peer, addresses);
             }

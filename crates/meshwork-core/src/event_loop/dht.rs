@@ -359,8 +359,7 @@ impl EventLoop {
             }
         }
         if let Some(addresses) = found {
-            let addresses =
-                crate::addresses::all_with_peer_id(self.first_hand_first(peer, addresses), peer);
+            let addresses = self.first_hand_first(peer, addresses);
             let _ = reply.send(Ok(dht::FoundPeer {
                 addresses,
                 requests,
@@ -411,15 +410,17 @@ impl EventLoop {
 
 impl EventLoop {
     /// `reported` (what other peers say about `peer`, possibly from before it moved) behind what
-    /// `peer` itself told us over a live connection, without repeats.
+    /// `peer` itself told us over a live connection, each ending in `/p2p/<peer>`, without
+    /// repeats.
     fn first_hand_first(&self, peer: PeerId, reported: Vec<Multiaddr>) -> Vec<Multiaddr> {
         let own = self
             .peers
             .get(&peer)
-            .map(|s| s.listen_addrs.as_slice())
+            .map(|s| s.listen_addrs.clone())
             .unwrap_or_default();
-        let mut merged: Vec<Multiaddr> = own.to_vec();
-        for address in reported {
+        let all = own.into_iter().chain(reported).collect();
+        let mut merged: Vec<Multiaddr> = Vec::new();
+        for address in crate::addresses::all_with_peer_id(all, peer) {
             if !merged.contains(&address) {
                 merged.push(address);
             }

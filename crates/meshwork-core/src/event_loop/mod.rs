@@ -322,7 +322,6 @@ impl EventLoop {
         self.connections_tick(now);
     }
 
-    /// Fail everything still waiting, then let go of the swarm (closing all connections).
     /// The last peer store document, given at most [`STORE_FLUSH_DEADLINE`] to be taken.
     async fn flush_before_finish(&mut self) {
         let flush = self.flush_peer_store().fuse();
@@ -334,6 +333,7 @@ impl EventLoop {
         }
     }
 
+    /// Fail everything still waiting, then let go of the swarm (closing all connections).
     fn finish(mut self, reply: Option<Reply<()>>) {
         self.fail_pending_dials();
         for (_, waiters) in self.manager.waiters.drain() {

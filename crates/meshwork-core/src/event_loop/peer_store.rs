@@ -29,35 +29,24 @@ fn epoch_ms(t: SystemTime) -> Option<u64> {
 
 impl EventLoop {
     /// Keep the peers of a stored document (`None`: nothing stored yet) and send the kept set to
-    /// the returned receiver from now on. Reports `PeerStoreLoaded`; a document that is not ours
-    /// is discarded with its reason. Call before `run`.
+    /// the returned receiver from now on. At most half of `connections.maxKeptPeers` come back
+    /// (the rest is for the peers the application names). Reports `PeerStoreLoaded`; a document
+    /// that is not ours is discarded with its reason. Call before `run`.
     pub fn with_peer_store(mut self, stored: Option<&[u8]>) -> (Self, PeerStoreReceiver) {
         // One slot: the loop retries on the next tick while the edge is still writing.
         let (sender, receiver) = mpsc::channel(1);
         let own = *self.swarm.local_peer_id();
-        let (restored, skipped, discarded) = match stored
-            .map(|bytes| store::decode(bytes, &own, self.config.connections.max_kept_peers))
-        {
-            None => (0, 0, None),
-            Some(Ok(loaded)) => {
-                let now = Instant::now();
-                let mut restored = 0;
-                for p in &loaded.peers {
-                    if self
-                        .kept
-                        .keep(p.peer, &p.addresses, p.roles, false, now)
-                        .is_ok()
-                    {
-                        restored += 1;
-                    }
+        let max = (self.config.connections.max_kept_peers / 2).max(1);
+        let now_ms = epoch_ms(SystemTime::now()).unwrap_or_default();
+        let (restored, skipped, discarded) =
+            match stored.map(|bytes| store::decode(bytes, &own, max, now_ms)) {
+                None => (0, 0, None),
+                Some(Ok(loaded)) => (self.restore(&loaded.peers), loaded.skipped, None),
+                Some(Err(why)) => {
+                    tracing::warn!("the stored peer store was discarded: {why}");
+                    (0, 0, Some(why))
                 }
-                (restored, loaded.skipped, None)
-            }
-            Some(Err(why)) => {
-                tracing::warn!("the stored peer store was discarded: {why}");
-                (0, 0, Some(why))
-            }
-        };
+            };
         self.queued.push_back(Event::PeerStoreLoaded {
             restored,
             skipped,
@@ -65,6 +54,27 @@ impl EventLoop {
         });
         self.store = Some(StoreOut { sender, last: None });
         (self, receiver)
+    }
+
+    /// Keep the stored peers (due at once), with when each was last connected; returns how many.
+    fn restore(&mut self, peers: &[StoredPeer]) -> usize {
+        let now = Instant::now();
+        let mut restored = 0;
+        for p in peers {
+            if self
+                .kept
+                .keep(p.peer, &p.addresses, p.roles, false, now)
+                .is_err()
+            {
+                continue;
+            }
+            restored += 1;
+            if let Some(ms) = p.last_connected_ms {
+                let at = SystemTime::UNIX_EPOCH + web_time::Duration::from_millis(ms);
+                self.manager.last_seen.insert(p.peer, at);
+            }
+        }
+        restored
     }
 
     /// The kept peers as stored: when each was last connected is its current connection's start,

@@ -18,6 +18,7 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
+use futures::FutureExt as _;
 use libp2p::{
     core::{transport::PortUse, upgrade::DeniedUpgrade, Endpoint},
     swarm::{
@@ -34,13 +35,25 @@ pub const MIN_ROUND_GAP: Duration = Duration::from_millis(100);
 
 /// Notifies every established connection on request. Its map holds the established connections
 /// (bounded by the connection limits); a round's queue holds at most one entry per connection.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct GossipWake {
     connections: HashMap<ConnectionId, PeerId>,
     requested: bool,
     round: VecDeque<(ConnectionId, PeerId)>,
     last_round: Option<Instant>,
+    /// Ends the gap when a round was asked for too soon after the last.
+    gap: Option<futures_timer::Delay>,
     waker: Option<Waker>,
+}
+
+impl std::fmt::Debug for GossipWake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GossipWake")
+            .field("connections", &self.connections.len())
+            .field("requested", &self.requested)
+            .field("round", &self.round.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl GossipWake {
@@ -52,16 +65,20 @@ impl GossipWake {
         }
     }
 
-    /// Start a round if one was asked for and the last one is long enough ago.
-    fn maybe_start_round(&mut self, now: Instant) {
-        let due = self
-            .last_round
-            .is_none_or(|at| now.duration_since(at) >= MIN_ROUND_GAP);
-        if self.requested && self.round.is_empty() && due {
-            self.requested = false;
-            self.last_round = Some(now);
-            self.round = self.connections.iter().map(|(c, p)| (*c, *p)).collect();
+    /// Start a round if one was asked for and the last one is long enough ago. Otherwise, if one
+    /// was asked for, how long until it may start.
+    fn maybe_start_round(&mut self, now: Instant) -> Option<Duration> {
+        if !self.requested || !self.round.is_empty() {
+            return None;
         }
+        let since = self.last_round.map(|at| now.duration_since(at));
+        if let Some(since) = since.filter(|s| *s < MIN_ROUND_GAP) {
+            return Some(MIN_ROUND_GAP - since);
+        }
+        self.requested = false;
+        self.last_round = Some(now);
+        self.round = self.connections.iter().map(|(c, p)| (*c, *p)).collect();
+        None
     }
 }
 
@@ -112,7 +129,17 @@ impl NetworkBehaviour for GossipWake {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<ToSwarm<Self::ToSwarm, THandlerInEvent<Self>>> {
-        self.maybe_start_round(Instant::now());
+        // A round asked for within the gap starts when the gap's timer fires (a new timer if it
+        // fired a hair early).
+        while let Some(wait) = self.maybe_start_round(Instant::now()) {
+            let gap = self
+                .gap
+                .get_or_insert_with(|| futures_timer::Delay::new(wait));
+            if gap.poll_unpin(cx).is_pending() {
+                break;
+            }
+            self.gap = None;
+        }
         if let Some((connection, peer)) = self.round.pop_front() {
             return Poll::Ready(ToSwarm::NotifyHandler {
                 peer_id: peer,
