@@ -296,8 +296,6 @@ impl EventLoop {
     /// Once a [`TICK`]: forget idle rate-limit state, end bans, expire chunk sets, adapt the pace.
     async fn on_tick(&mut self) {
         let now = web_time::Instant::now();
-        // For what gossipsub queued by itself since (grafts, forwards, gossip).
-        self.wake_gossip();
         self.save_peer_store();
         self.flood.housekeeping();
         self.reputation.expire(now);

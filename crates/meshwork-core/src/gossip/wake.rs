@@ -9,8 +9,15 @@
 //!
 //! A notification to a connection's handler wakes the whole connection, every protocol's handler
 //! included. [`GossipWake::request`] makes the behaviour notify each connection once, after the
-//! node's own subscribes, unsubscribes and publishes, and once a tick for what gossipsub queues
-//! itself (grafts, forwards). Rounds are at least [`MIN_ROUND_GAP`] apart.
+//! node's own subscribes, unsubscribes and publishes. Rounds are at least [`MIN_ROUND_GAP`]
+//! apart; one asked for sooner starts when the gap ends.
+//!
+//! Not on a timer: a handler that has sent once keeps its stream and is woken by the queue from
+//! then on, and what gossipsub queues by itself (grafts, forwards, gossip) is about topics the
+//! node announced first, through a woken subscribe (or at connection time, when the handler is
+//! polled anyway). A wake every tick cost every connection a poll a second: the 200-node DHT
+//! simulation (thousands of connections in one process) ran about twice as long (520 s against
+//! 240 s in CI).
 
 use std::{
     collections::{HashMap, VecDeque},
