@@ -131,23 +131,23 @@ pub async fn run_counted_node(
 /// What a node reported about its stored peers at start: (restored, skipped, discarded).
 pub type StoreLoaded = (usize, usize, Option<String>);
 
-/// [`run_node`] with a peer store: `stored` is the document a previous run saved (`None`: none).
-/// Returns the node, where its new documents arrive, and its `PeerStoreLoaded` report.
+/// A node with identity `keypair` on a fresh memory address, with a peer store: `stored` is the
+/// document a previous run saved (`None`: none). Returns the node, where its new documents
+/// arrive, and its `PeerStoreLoaded` report.
 pub async fn run_stored_node(
-    swarm: libp2p::Swarm<Behaviour>,
-    keypair: Keypair,
-    config: NodeConfig,
-    listen: Multiaddr,
+    keypair: &Keypair,
+    config: &NodeConfig,
     stored: Option<&[u8]>,
 ) -> (
     TestNode,
     meshwork_core::event_loop::PeerStoreReceiver,
     StoreLoaded,
 ) {
-    let (event_loop, handle, events) = EventLoop::new(swarm, keypair, config);
+    let swarm = memory_swarm(keypair.clone(), config);
+    let (event_loop, handle, events) = EventLoop::new(swarm, keypair.clone(), config.clone());
     let (event_loop, documents) = event_loop.with_peer_store(stored);
     tokio::spawn(event_loop.run());
-    let (mut node, skipped) = listening(handle, events, listen).await;
+    let (mut node, skipped) = listening(handle, events, memory_address()).await;
     let report = |e: &Event| match e {
         Event::PeerStoreLoaded {
             restored,

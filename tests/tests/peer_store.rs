@@ -7,7 +7,7 @@
 use futures::StreamExt;
 use libp2p::{identity::Keypair, PeerId};
 use meshwork_core::{ConnState, Event, NodeConfig};
-use meshwork_tests::{memory_address, memory_swarm, run_stored_node, spawn_node, TestNode};
+use meshwork_tests::{run_stored_node, spawn_node, TestNode};
 
 /// Wait for `peer` to be connected.
 async fn connected(node: &mut TestNode, peer: PeerId) {
@@ -40,15 +40,7 @@ async fn kept_peers_come_back_after_a_restart_and_foreign_data_is_discarded() {
 
     // First run: nothing stored; add a peer and stop at once: the last document goes out on
     // shutdown (whether or not a tick sent one before).
-    let swarm = memory_swarm(keypair.clone(), &config);
-    let (first, mut documents, loaded) = run_stored_node(
-        swarm,
-        keypair.clone(),
-        config.clone(),
-        memory_address(),
-        None,
-    )
-    .await;
+    let (first, documents, loaded) = run_stored_node(&keypair, &config, None).await;
     assert_eq!(loaded, (0, 0, None));
     first
         .handle
@@ -68,15 +60,8 @@ async fn kept_peers_come_back_after_a_restart_and_foreign_data_is_discarded() {
     );
 
     // Second run, same identity, the stored document: the peer is kept and dialled at once.
-    let swarm = memory_swarm(keypair.clone(), &config);
-    let (mut second, _documents, loaded) = run_stored_node(
-        swarm,
-        keypair.clone(),
-        config.clone(),
-        memory_address(),
-        Some(document.as_bytes()),
-    )
-    .await;
+    let (mut second, _documents, loaded) =
+        run_stored_node(&keypair, &config, Some(document.as_bytes())).await;
     assert_eq!(loaded, (1, 0, None));
     connected(&mut second, other.peer_id()).await;
     let listed = second.handle.list_peers().await.expect("listPeers");
@@ -95,15 +80,8 @@ async fn kept_peers_come_back_after_a_restart_and_foreign_data_is_discarded() {
         ),
         (b"\xff\xfe not json".to_vec(), "not JSON"),
     ] {
-        let swarm = memory_swarm(keypair.clone(), &config);
-        let (third, _documents, (restored, _, discarded)) = run_stored_node(
-            swarm,
-            keypair.clone(),
-            config.clone(),
-            memory_address(),
-            Some(&stored),
-        )
-        .await;
+        let (third, _documents, (restored, _, discarded)) =
+            run_stored_node(&keypair, &config, Some(&stored)).await;
         assert_eq!(restored, 0);
         assert!(
             discarded.as_deref().is_some_and(|d| d.contains(says)),
@@ -123,15 +101,8 @@ async fn kept_peers_come_back_after_a_restart_and_foreign_data_is_discarded() {
     assert!(stored_at.is_some());
     let other_id = other.peer_id();
     other.handle.shutdown().await.expect("shutdown");
-    let swarm = memory_swarm(keypair.clone(), &config);
-    let (last, mut documents, loaded) = run_stored_node(
-        swarm,
-        keypair.clone(),
-        config.clone(),
-        memory_address(),
-        Some(document.as_bytes()),
-    )
-    .await;
+    let (last, mut documents, loaded) =
+        run_stored_node(&keypair, &config, Some(document.as_bytes())).await;
     assert_eq!(loaded.0, 1);
     let next = tokio::time::timeout(meshwork_tests::EVENT_DEADLINE, documents.next())
         .await
