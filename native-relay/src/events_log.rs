@@ -71,6 +71,12 @@ pub async fn run(mut events: EventReceiver) {
             } => {
                 tracing::debug!(%peer_id, state = state.as_str(), reason = reason.as_deref().unwrap_or(""), "peer state")
             }
+            Event::ServiceAnnounced { record } => {
+                tracing::debug!(service = %record.service, provider = %record.provider, "service announced")
+            }
+            Event::ServiceDeparted { service, provider } => {
+                tracing::debug!(%service, %provider, "service departed")
+            }
             Event::PeerStoreLoaded {
                 restored,
                 skipped,

@@ -117,6 +117,17 @@ export interface CoreOptions {
     /** One query's time limit, seconds. Default 30. */
     queryTimeoutSecs?: number
   }
+  /** The service registry (see `registerService`, `findService`). */
+  services?: {
+    /** Join the services gossip topic: `service:announced` / `service:departed` events, own announcements. Default true. */
+    gossip?: boolean
+    /** Service records heard and kept. Default 256. */
+    maxCachedRecords?: number
+    /** Services this node may register at once (at most 256). Default 16. */
+    maxRegistered?: number
+    /** DHT servers that must store a registration or departure (1 to 20). Default 1. */
+    quorum?: number
+  }
   /** Rendezvous namespaces (see `register` and `discover`). */
   rendezvous?: {
     /** Lifetime asked for when `register` names none, seconds (10 to 259200). Default 300; refreshed at half the granted lifetime. */
@@ -243,7 +254,33 @@ export interface DiscoveredPeer { peerId: string, addresses: string[], namespace
 export interface QuorumOptions { quorum?: number }
 /** Options of `register`. */
 export interface RegisterOptions { ttlSecs?: number }
-/** detail of `error`. */
+/** Options of `registerService`. */
+export interface ServiceOptions {
+  /** What kind of service it is, 1 to 64 bytes. */
+  type: string
+  /** String pairs the finder gets back: at most 16 entries, 2 KiB in all (else PAYLOAD_TOO_LARGE). */
+  metadata?: Record<string, string>
+  /** Lifetime without a refresh, seconds (30 to 86400). Default 600; refreshed at half of it. */
+  ttlSecs?: number
+}
+/** A signed service record, checked: `registerService`, `findService` and `service:announced` give it. */
+export interface ServiceRecord {
+  serviceId: string
+  type: string
+  /** The provider's peer ID: the record is signed by this peer. */
+  provider: string
+  /** The provider's addresses (relay circuit addresses for a page), each ending in `/p2p/<provider>`. */
+  addresses: string[]
+  metadata: Record<string, string>
+  /** When the provider signed it, ms since the Unix epoch (higher is fresher). */
+  issuedAtMs: number
+  /** When it expires unless refreshed, ms since the Unix epoch. */
+  expiresAtMs: number
+}
+/** detail of `service:announced`: a provider announced a service (or a fresher record of it) over gossip. */
+export interface ServiceAnnouncedDetail { record: ServiceRecord }
+/** detail of `service:departed`: a provider announced over gossip that it no longer offers a service. */
+export interface ServiceDepartedDetail { serviceId: string, provider: string }
 /** What `perf` sends and asks back, in bytes (both default 0). */
 export interface PerfOptions { uploadBytes?: number, downloadBytes?: number }
 
@@ -253,6 +290,7 @@ export interface PerfOptions { uploadBytes?: number, downloadBytes?: number }
  */
 export interface PerfReport { uploadBytes: number, downloadBytes: number, uploadMs: number, downloadMs: number }
 
+/** detail of `error`. */
 export interface ErrorDetail { code: ErrorCodeName, message: string }
 /** detail of `peer:banned`. */
 export interface PeerBannedDetail { peerId: string, secs: number }
@@ -293,6 +331,8 @@ export interface MeshworkEvents {
   'listen:expired': ListenDetail
   'relay:reservation': RelayReservationDetail
   'peer:discovery': PeerDiscoveryDetail
+  'service:announced': ServiceAnnouncedDetail
+  'service:departed': ServiceDepartedDetail
   'error': ErrorDetail
 }
 
@@ -359,6 +399,17 @@ export declare class MeshworkNode extends EventTarget {
   putRecord (key: string, value: Uint8Array, options?: QuorumOptions): Promise<void>
   /** The first value seen in `quorum` (default 1) matching copies; rejects with NOT_FOUND. */
   getRecord (key: string, options?: QuorumOptions): Promise<Uint8Array>
+  /**
+   * Register (or update) a service this page provides: a record signed by this node, with its
+   * current addresses, into the DHT and out on gossip, refreshed until `unregisterService`.
+   * Rejects with INVALID_OPTIONS, PAYLOAD_TOO_LARGE (metadata), LIMIT_REACHED
+   * (`node.services.maxRegistered`) or DISCOVERY_FAILED (no DHT server stored it).
+   */
+  registerService (serviceId: string, options: ServiceOptions): Promise<ServiceRecord>
+  /** Stop providing a service (a signed departure replaces the record); whether it was registered. */
+  unregisterService (serviceId: string): Promise<boolean>
+  /** The freshest live, validly signed record of a service; rejects with INVALID_OPTIONS or NOT_FOUND. */
+  findService (serviceId: string): Promise<ServiceRecord>
   /**
    * Measure stream throughput to a peer serving the libp2p perf protocol (`/perf/1.0.0`, e.g. a
    * relay started with `--perf`). Each count is at most 1 GiB. Rejects with INVALID_PEER_ID,

@@ -183,6 +183,33 @@ export class MeshworkNode extends EventTarget {
   getRecord (key, options) { return this.#call(n => n.getRecord(key, options)) }
 
   /**
+   * Register (or update) a service this node provides. A record signed by this node (service
+   * ID, type, its current addresses, metadata, lifetime) goes into the DHT and out on gossip,
+   * and is refreshed at half its lifetime (and when the addresses change) until
+   * `unregisterService`.
+   * @param {string} serviceId 1 to 128 bytes, no control characters
+   * @param {{type: string, metadata?: Record<string, string>, ttlSecs?: number}} options `type` 1 to 64 bytes; `metadata` up to 16 entries, 2 KiB in all; `ttlSecs` 30 to 86400 (default 600)
+   * @returns {Promise<ServiceRecord>} rejects with INVALID_OPTIONS, PAYLOAD_TOO_LARGE, LIMIT_REACHED or DISCOVERY_FAILED
+   */
+  registerService (serviceId, options) { return this.#call(n => n.registerService(serviceId, options)) }
+
+  /**
+   * Stop providing a service: a signed departure supersedes the record in the DHT and is
+   * announced over gossip (`service:departed` at the others).
+   * @param {string} serviceId
+   * @returns {Promise<boolean>} whether it was registered
+   */
+  unregisterService (serviceId) { return this.#call(n => n.unregisterService(serviceId)) }
+
+  /**
+   * The freshest live record of a service: from the DHT, merged with the announcements heard
+   * over gossip. Records that are expired or not signed by their provider are never returned.
+   * @param {string} serviceId
+   * @returns {Promise<ServiceRecord>} rejects with NOT_FOUND
+   */
+  findService (serviceId) { return this.#call(n => n.findService(serviceId)) }
+
+  /**
    * Measure stream throughput to a peer serving the libp2p perf protocol (`/perf/1.0.0`).
    * @param {string} peerId
    * @param {{uploadBytes?: number, downloadBytes?: number}} [options] bytes each way (default 0, at most 1 GiB)

@@ -168,6 +168,31 @@ pub enum Command {
         /// The value.
         reply: Reply<Vec<u8>>,
     },
+    /// Register a service: our signed record into the service's DHT set (and announced over
+    /// gossip), refreshed until `UnregisterService`; replies with the record once stored.
+    RegisterService {
+        /// The service ID.
+        service: String,
+        /// Its type, metadata and lifetime.
+        registration: crate::Registration,
+        /// The record as stored.
+        reply: Reply<crate::ServiceView>,
+    },
+    /// Stop providing a service: a signed departure replaces our record; replies `true` if it
+    /// was registered.
+    UnregisterService {
+        /// The service ID.
+        service: String,
+        /// The result.
+        reply: Reply<bool>,
+    },
+    /// Find a service's freshest live record (DHT sets and gossip announcements).
+    FindService {
+        /// The service ID.
+        service: String,
+        /// The record.
+        reply: Reply<crate::ServiceView>,
+    },
     /// Stop the loop, closing every connection.
     Shutdown {
         /// Answered once the loop has let go of the swarm.

@@ -305,6 +305,8 @@ pub struct NodeConfig {
     pub mdns: MdnsConfig,
     /// How many peers to keep connected, pruning, redials.
     pub connections: crate::connmgr::ConnectionsConfig,
+    /// The service registry: gossip announcements, bounds, the DHT quorum of registrations.
+    pub services: crate::services::ServicesConfig,
     /// Browser-to-browser upgrades: `None` (the default, and always for native nodes) when this
     /// node has no `/webrtc` transport. Set by the browser package, not by configuration.
     #[serde(skip)]
@@ -329,6 +331,7 @@ impl Default for NodeConfig {
             rendezvous: RendezvousConfig::default(),
             mdns: MdnsConfig::default(),
             connections: crate::connmgr::ConnectionsConfig::default(),
+            services: crate::services::ServicesConfig::default(),
             direct_upgrade: None,
         }
     }
@@ -398,6 +401,7 @@ impl NodeConfig {
         self.rendezvous.validate()?;
         self.mdns.validate()?;
         self.connections.validate()?;
+        self.services.validate()?;
         if let Some(r) = &self.relay_server {
             if r.max_circuit_duration_secs > u64::from(u32::MAX) {
                 return Err("relayServer.maxCircuitDurationSecs is too large".into());

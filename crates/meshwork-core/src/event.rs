@@ -118,6 +118,18 @@ pub enum Event {
         /// Why the whole document was discarded, if it was.
         discarded: Option<String>,
     },
+    /// A provider announced a service over gossip (a new or fresher record than heard before).
+    ServiceAnnounced {
+        /// The checked record.
+        record: crate::services::ServiceRecord,
+    },
+    /// A provider announced over gossip that it no longer offers a service.
+    ServiceDeparted {
+        /// The service ID.
+        service: String,
+        /// The provider.
+        provider: PeerId,
+    },
     /// Something failed without a caller to tell (a listener error, a failed background dial).
     Error {
         /// What failed.

@@ -327,6 +327,46 @@ impl NodeHandle {
             .await
     }
 
+    /// Register (or update) a service this node provides: a record signed by this node, with
+    /// its current addresses, goes into the service's DHT set (at `services.quorum` servers) and
+    /// out on the services gossip topic, and is refreshed at half its lifetime (and when the
+    /// addresses change) until [`Self::unregister_service`]. Bad input is `INVALID_OPTIONS` or
+    /// (oversized metadata) `PAYLOAD_TOO_LARGE`; over `services.maxRegistered` is
+    /// `LIMIT_REACHED`; a record the DHT would not store is `DISCOVERY_FAILED`.
+    pub async fn register_service(
+        &self,
+        service: impl Into<String>,
+        registration: crate::Registration,
+    ) -> Result<crate::ServiceView, CoreError> {
+        let service = service.into();
+        self.call(|reply| Command::RegisterService {
+            service,
+            registration,
+            reply,
+        })
+        .await
+    }
+
+    /// Stop providing a service: a signed departure supersedes our record in the DHT and is
+    /// announced over gossip. `true` if it was registered; `DISCOVERY_FAILED` if the departure
+    /// could not be stored (the registration is gone here all the same).
+    pub async fn unregister_service(&self, service: impl Into<String>) -> Result<bool, CoreError> {
+        let service = service.into();
+        self.call(|reply| Command::UnregisterService { service, reply })
+            .await
+    }
+
+    /// The freshest live record of a service, from its DHT set and what gossip brought;
+    /// `NOT_FOUND` if there is none (or every provider departed).
+    pub async fn find_service(
+        &self,
+        service: impl Into<String>,
+    ) -> Result<crate::ServiceView, CoreError> {
+        let service = service.into();
+        self.call(|reply| Command::FindService { service, reply })
+            .await
+    }
+
     /// A control for opening and accepting plain protocol streams (an edge uses it to serve
     /// [`PERF_PROTOCOL`]).
     pub fn stream_control(&self) -> libp2p_stream::Control {

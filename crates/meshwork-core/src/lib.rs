@@ -13,6 +13,7 @@
 //!   with a quorum on Kademlia.
 //! - [`connmgr`]: kept peers and redials with backoff, pruning, connection state, traffic per
 //!   peer, inbound limits per IP.
+//! - [`services`]: the service registry (signed service records in the DHT and over gossip).
 //! - [`perf`]: the libp2p perf protocol (stream throughput), client and server.
 //!
 //! No transport is chosen here and nothing here depends on the target: the edges (the browser
@@ -21,6 +22,7 @@
 
 pub mod addresses;
 pub mod behaviour;
+mod clock;
 mod command;
 mod config;
 mod connected_peers;
@@ -34,6 +36,7 @@ pub mod event_loop;
 pub mod gossip;
 mod handle;
 pub mod perf;
+pub mod services;
 mod transport_kind;
 pub mod validate;
 
@@ -50,6 +53,7 @@ pub use discovery::{
 pub use error::{describe_chain, CoreError, ErrorCode};
 pub use event::{Event, PeerInfo};
 pub use handle::{channel, CommandReceiver, EventReceiver, EventSender, NodeHandle};
+pub use services::{record::ServiceView, Registration, ServicesConfig};
 pub use transport_kind::TransportKind;
 
 /// Re-export of the libp2p version this crate is built against, so the edges use the same one.

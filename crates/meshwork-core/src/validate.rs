@@ -10,7 +10,12 @@ pub const MAX_TOPIC_BYTES: usize = 256;
 /// Longest multiaddr string accepted, in bytes.
 pub const MAX_MULTIADDR_BYTES: usize = 1024;
 
-/// Check a topic name: 1..=256 bytes of UTF-8 with no control characters.
+/// Topics meshwork itself uses (service announcements, peer exchange); applications may not
+/// subscribe or publish under this prefix.
+pub const RESERVED_TOPIC_PREFIX: &str = "/meshwork/";
+
+/// Check a topic name: 1..=256 bytes of UTF-8 with no control characters, not under
+/// [`RESERVED_TOPIC_PREFIX`].
 pub fn topic(name: &str) -> Result<(), CoreError> {
     if name.is_empty() {
         return Err(CoreError::new(ErrorCode::InvalidTopic, "topic is empty"));
@@ -28,6 +33,14 @@ pub fn topic(name: &str) -> Result<(), CoreError> {
         return Err(CoreError::new(
             ErrorCode::InvalidTopic,
             "topic contains control characters",
+        ));
+    }
+    if name.starts_with(RESERVED_TOPIC_PREFIX) {
+        return Err(CoreError::new(
+            ErrorCode::InvalidTopic,
+            format!(
+                "topics under {RESERVED_TOPIC_PREFIX:?} are reserved for meshwork's own protocols"
+            ),
         ));
     }
     Ok(())
@@ -105,6 +118,11 @@ mod tests {
             ErrorCode::InvalidTopic
         );
         assert!(topic(&"x".repeat(256)).is_ok());
+        assert_eq!(
+            topic("/meshwork/services/1").unwrap_err().code,
+            ErrorCode::InvalidTopic
+        );
+        assert!(topic("/meshworkish").is_ok());
     }
 
     #[test]

@@ -24,6 +24,11 @@
 //! every connection state change. `--bootstrap` peers are kept the same way. With
 //! `--peer-store FILE` the kept peers persist in that file (`peerstore:loaded` {restored,
 //! skipped, discarded} at start).
+//! `{"cmd":"registerservice","serviceId":"s","type":"t","metadata":{},"ttlSecs":600}` →
+//! `serviceRegistered` {record}, `{"cmd":"unregisterservice","serviceId":"s"}` →
+//! `serviceUnregistered` {was}, `{"cmd":"findservice","serviceId":"s"}` → `serviceFound`
+//! {record}; `service:announced` {record} and `service:departed` {serviceId, provider} as gossip
+//! brings them.
 //! mDNS is on unless `--config` has an `mdns` key. `{"cmd":"rawstream","peerId":"…","protocol":"/x/1","dataBase64":"…"}` (open a stream to a
 //! connected peer, write the bytes, read what comes back until the remote ends it; answers
 //! `rawstream` {read, outcome}; for failure-path tests). An optional `"ref"`
@@ -141,6 +146,30 @@ enum Input {
         reference: Option<Value>,
     },
     Listpeers {
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
+    Registerservice {
+        #[serde(rename = "serviceId")]
+        service_id: String,
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(default)]
+        metadata: std::collections::BTreeMap<String, String>,
+        #[serde(rename = "ttlSecs")]
+        ttl_secs: Option<u64>,
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
+    Unregisterservice {
+        #[serde(rename = "serviceId")]
+        service_id: String,
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
+    Findservice {
+        #[serde(rename = "serviceId")]
+        service_id: String,
         #[serde(rename = "ref")]
         reference: Option<Value>,
     },
@@ -433,6 +462,41 @@ async fn handle(node: &NodeHandle, input: Input) {
                 Err(e) => error_line(&e, reference),
             }
         }
+        Input::Registerservice {
+            service_id,
+            kind,
+            metadata,
+            ttl_secs,
+            reference,
+        } => {
+            let registration = meshwork_core::Registration {
+                kind,
+                metadata,
+                ttl_secs,
+            };
+            match node.register_service(service_id, registration).await {
+                Ok(record) => {
+                    out(json!({ "event": "serviceRegistered", "record": record, "ref": reference }))
+                }
+                Err(e) => error_line(&e, reference),
+            }
+        }
+        Input::Unregisterservice {
+            service_id,
+            reference,
+        } => match node.unregister_service(service_id).await {
+            Ok(was) => out(json!({ "event": "serviceUnregistered", "was": was, "ref": reference })),
+            Err(e) => error_line(&e, reference),
+        },
+        Input::Findservice {
+            service_id,
+            reference,
+        } => match node.find_service(service_id).await {
+            Ok(record) => {
+                out(json!({ "event": "serviceFound", "record": record, "ref": reference }))
+            }
+            Err(e) => error_line(&e, reference),
+        },
         Input::Listpeers { reference } => match node.list_peers().await {
             Ok(peers) => out(json!({ "event": "peers", "peers": peers, "ref": reference })),
             Err(e) => error_line(&e, reference),
@@ -617,6 +681,11 @@ async fn print_events(mut events: meshwork_core::EventReceiver) {
             } => json!({
                 "event": "peerstore:loaded", "restored": restored, "skipped": skipped,
                 "discarded": discarded }),
+            Event::ServiceAnnounced { record } => {
+                json!({ "event": "service:announced", "record": record.view() })
+            }
+            Event::ServiceDeparted { service, provider } => json!({
+                "event": "service:departed", "serviceId": service, "provider": provider.to_string() }),
             Event::ListenAddrExpired { .. } => continue,
         };
         out(line);

@@ -145,6 +145,18 @@ pub fn to_js(event: &Event) -> JsValue {
                     .unwrap_or(JsValue::NULL),
             ),
         ]),
+        Event::ServiceAnnounced { record } => object(&[
+            ("type", s("service:announced")),
+            (
+                "record",
+                super::js::to_js(&record.view()).unwrap_or(JsValue::NULL),
+            ),
+        ]),
+        Event::ServiceDeparted { service, provider } => object(&[
+            ("type", s("service:departed")),
+            ("serviceId", s(service)),
+            ("provider", s(provider)),
+        ]),
         Event::Error { error } => object(&[
             ("type", s("error")),
             ("code", s(error.code)),

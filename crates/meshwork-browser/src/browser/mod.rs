@@ -8,6 +8,7 @@ mod js;
 mod node;
 mod panic_hook;
 mod peer_store;
+mod services;
 mod swarm;
 mod usage;
 mod validator;

@@ -23,7 +23,7 @@ thread_local! {
 #[wasm_bindgen]
 pub struct WasmNode {
     id: u32,
-    handle: NodeHandle,
+    pub(super) handle: NodeHandle,
     max_message_bytes: usize,
     max_payload_bytes: usize,
 }
@@ -40,7 +40,7 @@ fn reject(e: CoreError) -> JsValue {
 }
 
 /// Run `f` as a Promise that rejects with a coded error.
-fn promise<F>(f: F) -> Promise
+pub(super) fn promise<F>(f: F) -> Promise
 where
     F: std::future::Future<Output = Result<JsValue, CoreError>> + 'static,
 {

@@ -25,22 +25,34 @@ pub fn validate_record(key: &[u8], value: &[u8], max_value_bytes: usize) -> Resu
             format!("a record key must be 1 to {MAX_KEY_BYTES} bytes"),
         ));
     }
-    if peer_record::is_peer_record_key(key) {
-        return Err(CoreError::new(
-            ErrorCode::InvalidOptions,
-            format!(
-                "keys under {:?} are reserved for signed peer records",
-                String::from_utf8_lossy(peer_record::KEY_PREFIX)
-            ),
-        ));
+    for (prefix, what) in [
+        (peer_record::KEY_PREFIX, "signed peer records"),
+        (
+            crate::services::KEY_PREFIX,
+            "service records (registerService)",
+        ),
+    ] {
+        if key.starts_with(prefix) {
+            return Err(CoreError::new(
+                ErrorCode::InvalidOptions,
+                format!(
+                    "keys under {:?} are reserved for {what}",
+                    String::from_utf8_lossy(prefix)
+                ),
+            ));
+        }
     }
     crate::validate::payload(value.len(), max_value_bytes)
 }
 
-/// Whether a record another peer asks us to store may be stored: size bounds always, and under
-/// the peer-record prefix a valid signature by the peer the key names.
+/// Whether a record another peer asks us to store may be stored as sent: size bounds always,
+/// and under the peer-record prefix a valid signature by the peer the key names. Service record
+/// sets are not stored as sent but merged (`services::set::merge`), so they are refused here.
 pub fn accept_inbound(record: &Record, max_value_bytes: usize) -> Result<(), String> {
     let key = record.key.as_ref();
+    if crate::services::is_service_key(key) {
+        return Err("service record sets are merged, not stored as sent".into());
+    }
     if key.is_empty() || key.len() > MAX_KEY_BYTES + peer_record::KEY_PREFIX.len() {
         return Err(format!("key of {} bytes", key.len()));
     }
@@ -109,6 +121,7 @@ mod tests {
         assert!(validate_record(b"", b"v", 10).is_err());
         assert!(validate_record(&[b'k'; 257], b"v", 10).is_err());
         assert!(validate_record(b"/meshwork/peer/x", b"v", 10).is_err());
+        assert!(validate_record(b"/meshwork/service/x", b"v", 10).is_err());
         let e = validate_record(b"app/x", &[0; 11], 10).unwrap_err();
         assert_eq!(e.code, ErrorCode::PayloadTooLarge);
     }

@@ -2,6 +2,7 @@
 //! their redials, relay reservations, pruning above `connections.max`, connection state events
 //! and the per-peer figures of `listPeers`.
 
+use crate::clock::epoch_ms;
 use std::collections::HashMap;
 
 use libp2p::{
@@ -42,13 +43,6 @@ pub(super) struct ManagerState {
     pub reservations: HashMap<PeerId, ListenerId>,
     /// When kept peers that are not connected were last connected.
     pub last_seen: HashMap<PeerId, SystemTime>,
-}
-
-/// Milliseconds since the Unix epoch.
-fn epoch_ms(t: SystemTime) -> Option<u64> {
-    t.duration_since(web_time::UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_millis() as u64)
 }
 
 impl EventLoop {

@@ -40,18 +40,25 @@ pub(super) enum DhtQuery {
     },
     /// Our own peer record going out.
     OwnPeerRecord,
+    /// A service record (or departure) of ours going into its service's set.
+    ServicePut {
+        signed: crate::services::SignedService,
+        done: super::services::PutDone,
+    },
+    /// `find_service`.
+    FindService(super::services::FindService),
 }
 
 fn not_found(message: impl Into<String>) -> CoreError {
     CoreError::new(ErrorCode::NotFound, message)
 }
 
-fn quorum_of(n: usize) -> Quorum {
+pub(super) fn quorum_of(n: usize) -> Quorum {
     NonZeroUsize::new(n).map_or(Quorum::One, Quorum::N)
 }
 
 impl EventLoop {
-    fn dht_room(&self) -> Result<(), CoreError> {
+    pub(super) fn dht_room(&self) -> Result<(), CoreError> {
         if self.dht_queries.len() >= MAX_QUERIES {
             return Err(CoreError::new(
                 ErrorCode::LimitReached,
@@ -189,6 +196,13 @@ impl EventLoop {
                 source,
                 record: Some(record),
                 ..
+            } if crate::services::is_service_key(record.key.as_ref()) => {
+                self.store_service_set(source, record)
+            }
+            InboundRequest::PutRecord {
+                source,
+                record: Some(record),
+                ..
             } => match dht::accept_inbound(&record, self.config.dht.max_value_bytes) {
                 Ok(()) => {
                     use kad::store::RecordStore;
@@ -300,6 +314,12 @@ impl EventLoop {
                         },
                     );
                 }
+            }
+            (DhtQuery::ServicePut { signed, done }, QueryResult::PutRecord(result)) => {
+                self.on_service_put(signed, done, result)
+            }
+            (DhtQuery::FindService(lookup), QueryResult::GetRecord(result)) => {
+                self.on_find_service_progress(id, lookup, result, last)
             }
             (query, _) if !last => {
                 self.dht_queries.insert(id, query);

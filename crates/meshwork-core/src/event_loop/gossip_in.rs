@@ -94,6 +94,19 @@ impl EventLoop {
                 return;
             }
         }
+        if self.is_system_topic(&topic) {
+            let chunked = chunk.is_some();
+            self.on_system_message(
+                topic,
+                author,
+                propagation_source,
+                message_id,
+                &message.data,
+                chunked,
+            )
+            .await;
+            return;
+        }
         let Some(header) = chunk else {
             let pending = Pending {
                 topic,
@@ -227,7 +240,13 @@ impl EventLoop {
     }
 
     /// Tell gossipsub what to do with a message (see the module doc for who is blamed).
-    fn report(&mut self, id: &MessageId, source: &PeerId, acceptance: Acceptance, direct: bool) {
+    pub(super) fn report(
+        &mut self,
+        id: &MessageId,
+        source: &PeerId,
+        acceptance: Acceptance,
+        direct: bool,
+    ) {
         let acceptance = match acceptance {
             Acceptance::Accept => MessageAcceptance::Accept,
             Acceptance::Reject if direct => MessageAcceptance::Reject,
@@ -240,7 +259,7 @@ impl EventLoop {
     }
 
     /// Move `author`'s reputation; ban (block and disconnect) it if it crossed the threshold.
-    async fn blame(&mut self, author: Option<PeerId>, outcome: Outcome, now: Instant) {
+    pub(super) async fn blame(&mut self, author: Option<PeerId>, outcome: Outcome, now: Instant) {
         let Some(author) = author else { return };
         if author == *self.swarm.local_peer_id() {
             return;

@@ -11,6 +11,8 @@ mod gossip_in;
 mod gossip_out;
 mod peer_store;
 mod rendezvous;
+mod services;
+mod system_topics;
 
 pub use peer_store::PeerStoreReceiver;
 
@@ -159,6 +161,10 @@ pub struct EventLoop {
     queued: VecDeque<Event>,
     /// Listeners opened by `listen`, removed (closed cleanly) when the node stops.
     listeners: Vec<libp2p::core::transport::ListenerId>,
+    /// Services this node registered and refreshes, at most `services.max_registered`.
+    own_services: std::collections::BTreeMap<String, services::OwnService>,
+    /// Service records heard, at most `services.max_cached_records`.
+    service_cache: crate::services::cache::ServiceCache,
 }
 
 impl EventLoop {
@@ -209,6 +215,10 @@ impl EventLoop {
             traffic: Traffic::default(),
             queued: VecDeque::new(),
             listeners: Vec::new(),
+            own_services: std::collections::BTreeMap::new(),
+            service_cache: crate::services::cache::ServiceCache::new(
+                config.services.max_cached_records,
+            ),
             dht_queries: HashMap::new(),
             own_peer_record: None,
             keypair,
@@ -259,6 +269,7 @@ impl EventLoop {
     pub async fn run(mut self) {
         let mut tick = Delay::new(TICK).fuse();
         let mut drain_wake = futures::future::Fuse::terminated();
+        self.join_system_topics();
         // Stored peers first: they are due at once.
         self.dial_due_kept(web_time::Instant::now());
         loop {
@@ -317,6 +328,7 @@ impl EventLoop {
         self.close_upgraded_relayed(now);
         self.rendezvous_tick(now);
         self.refresh_own_peer_record();
+        self.services_tick(now);
         self.connections_tick(now);
     }
 
@@ -458,6 +470,15 @@ impl EventLoop {
                 reply,
             } => self.put_record(key, value, quorum, reply),
             Command::GetRecord { key, quorum, reply } => self.get_record(key, quorum, reply),
+            Command::RegisterService {
+                service,
+                registration,
+                reply,
+            } => self.register_service(service, registration, reply),
+            Command::UnregisterService { service, reply } => {
+                self.unregister_service(service, reply)
+            }
+            Command::FindService { service, reply } => self.find_service(service, reply),
             Command::Shutdown { reply } => {
                 // Handled in `run`; unreachable here but answered rather than dropped.
                 let _ = reply.send(Ok(()));
@@ -531,6 +552,7 @@ impl EventLoop {
     /// Follow a topic a peer subscribed to, if this node bridges and has room.
     fn follow(&mut self, hash: TopicHash) {
         if !self.config.gossip.follow_peer_topics
+            || self.is_system_topic(&hash)
             || self.own_topics.contains(&hash)
             || self.followed_topics.contains(&hash)
             || self.topic_count() >= self.config.gossip.max_topics

@@ -2,6 +2,7 @@
 //! dialled) before anything else at start, and the kept set goes out as a document whenever it
 //! changed, at most once a tick, and once more on shutdown.
 
+use crate::clock::epoch_ms;
 use futures::{channel::mpsc, SinkExt};
 use web_time::{Instant, SystemTime};
 
@@ -19,12 +20,6 @@ pub type PeerStoreReceiver = mpsc::Receiver<String>;
 pub(super) struct StoreOut {
     sender: mpsc::Sender<String>,
     last: Option<String>,
-}
-
-fn epoch_ms(t: SystemTime) -> Option<u64> {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_millis() as u64)
 }
 
 impl EventLoop {
