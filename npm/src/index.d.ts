@@ -128,6 +128,17 @@ export interface CoreOptions {
     /** DHT servers that must store a registration or departure (1 to 20). Default 1. */
     quorum?: number
   }
+  /** Peer exchange over gossip: announce our signed peer record, hear the others' (`peer:discovery`, source `gossip`). */
+  peerExchange?: {
+    /** Default true. */
+    enabled?: boolean
+    /** How often we announce ourselves, seconds (10 to 3600; also within 10 s of an address change). Default 30. */
+    intervalSecs?: number
+    /** Peers whose newest record is kept. Default 1024. */
+    maxKnownPeers?: number
+    /** Dial announced peers while below `connections.target`. Default false. */
+    dial?: boolean
+  }
   /** Rendezvous namespaces (see `register` and `discover`). */
   rendezvous?: {
     /** Lifetime asked for when `register` names none, seconds (10 to 259200). Default 300; refreshed at half the granted lifetime. */
@@ -246,8 +257,8 @@ export interface SubscriptionChangeDetail { peerId: string, topic: string, subsc
 export interface ListenDetail { address: string }
 /** detail of `relay:reservation`. */
 export interface RelayReservationDetail { relayPeerId: string, renewal: boolean }
-/** detail of `peer:discovery`: a peer found under a rendezvous namespace (or its addresses changed). */
-export interface PeerDiscoveryDetail { peerId: string, addresses: string[], source: 'rendezvous' | 'mdns', namespace: string | null }
+/** detail of `peer:discovery`: a peer found under a rendezvous namespace or announced on the peer-exchange topic (or its addresses changed). */
+export interface PeerDiscoveryDetail { peerId: string, addresses: string[], source: 'rendezvous' | 'mdns' | 'gossip', namespace: string | null }
 /** A peer registered under a rendezvous namespace, as `discover` returns it. */
 export interface DiscoveredPeer { peerId: string, addresses: string[], namespace: string, expiresInSecs: number }
 /** Options of `putRecord` and `getRecord`: DHT servers that must store it / matching copies to read (1 to 20, default 1). */

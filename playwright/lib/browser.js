@@ -122,3 +122,10 @@ function nodeMethods (page, context) {
     async close () { await context.close() }
   }
 }
+
+/** Run `n.<method>(...args)` in the page; `{ ok, value }` or `{ ok: false, code, message }`. */
+export function attempt (page, method, ...args) {
+  return page.call(`async (n, a) => {
+    try { return { ok: true, value: await n[a.method](...a.args) } } catch (e) { return { ok: false, code: e.code, message: e.message } }
+  }`, { method, args })
+}

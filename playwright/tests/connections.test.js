@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { restartableRelay, startRelay } from '../lib/relay.js'
 import { startPeer } from '../lib/peer.js'
-import { launchBrowser, openNodePage } from '../lib/browser.js'
+import { launchBrowser, openNodePage, attempt } from '../lib/browser.js'
 
 /** Each step of one peer's states must be a legal transition. */
 function assertLegalOrder (states) {
@@ -14,12 +14,6 @@ function assertLegalOrder (states) {
   for (let i = 1; i < states.length; i++) {
     assert.ok(legal.has(`${states[i - 1]}>${states[i]}`), `illegal ${states[i - 1]} -> ${states[i]} in ${states.join(', ')}`)
   }
-}
-
-function attempt (page, method, ...args) {
-  return page.call(`async (n, a) => {
-    try { return { ok: true, value: await n[a.method](...a.args) } } catch (e) { return { ok: false, code: e.code, message: e.message } }
-  }`, { method, args })
 }
 
 test('state events come in order and the page gets its relay and reservation back after a restart', async () => {

@@ -5,17 +5,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { useRelayAndBrowser } from '../lib/suite.js'
 import { startPeer } from '../lib/peer.js'
-import { openNodePage } from '../lib/browser.js'
+import { openNodePage, attempt } from '../lib/browser.js'
 
 let relay, browser
 useRelayAndBrowser((s) => ({ relay, browser } = s))
-
-/** Run `n.<method>(...args)` in the page; `{ ok, value }` or `{ ok: false, code, message }`. */
-function attempt (page, method, ...args) {
-  return page.call(`async (n, a) => {
-    try { return { ok: true, value: await n[a.method](...a.args) } } catch (e) { return { ok: false, code: e.code, message: e.message } }
-  }`, { method, args })
-}
 
 test('a page finds another page by rendezvous namespace and dials it', async () => {
   const a = await openNodePage(browser, relay, { relayHttp: relay.http })

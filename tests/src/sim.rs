@@ -32,8 +32,9 @@ impl SimNode {
 }
 
 /// A DHT server whose memory address is its confirmed external address. Like a relay it keeps
-/// every connection up to its limit (no pruning): the simulation measures the DHT, not the
-/// connection manager.
+/// every connection up to its limit (no pruning), and it does not announce itself over gossip
+/// (peer exchange): the simulation measures the DHT, not the connection manager or gossip.
+/// `tests/peer_exchange.rs` covers peer exchange.
 pub fn server_config() -> NodeConfig {
     let limits = meshwork_core::LimitsConfig::default();
     NodeConfig {
@@ -41,6 +42,10 @@ pub fn server_config() -> NodeConfig {
         advertise_listen_addrs: true,
         connections: meshwork_core::ConnectionsConfig::serving(limits.max_established as usize),
         limits,
+        peer_exchange: meshwork_core::PeerExchangeConfig {
+            enabled: false,
+            ..Default::default()
+        },
         ..NodeConfig::default()
     }
 }

@@ -1,12 +1,13 @@
 //! The DHT at scale, in process: 200 meshwork nodes in Kademlia server mode on the memory
 //! transport, each knowing three others at start. Every node finds every other by a DHT lookup;
-//! records put with a quorum are read back from anywhere; then a third of the nodes leave and
-//! come back at new addresses, and lookups find them at their new addresses.
+//! records put with a quorum are read back from anywhere, services registered by some are found
+//! by others; then a third of the nodes leave and come back at new addresses, and lookups find
+//! them at their new addresses.
 
 use std::time::Duration;
 
 use futures::{stream, StreamExt};
-use meshwork_core::ErrorCode;
+use meshwork_core::{ErrorCode, Registration};
 use meshwork_tests::sim::{network, start, Lcg, SimNode};
 
 const NODES: usize = 200;
@@ -102,6 +103,28 @@ async fn two_hundred_nodes_find_each_other_store_records_and_survive_churn() {
         .await
         .unwrap_err();
     assert_eq!(missing.code, ErrorCode::NotFound);
+
+    // Services: 10 nodes register one each; random nodes find each (by DHT set or gossip).
+    for i in 0..10 {
+        let registration = Registration {
+            kind: "sim".into(),
+            ..Registration::default()
+        };
+        nodes[i * 20 + 5]
+            .handle
+            .register_service(format!("sim/service/{i}"), registration)
+            .await
+            .expect("register a service");
+    }
+    for i in 0..10 {
+        let reader = &nodes[rng.below(NODES)];
+        let found = reader
+            .handle
+            .find_service(format!("sim/service/{i}"))
+            .await
+            .expect("find a service");
+        assert_eq!(found.provider, nodes[i * 20 + 5].peer_id().to_string());
+    }
 
     // Churn: a third leave, the rest still find each other; they come back at new addresses
     // (same identities) and are found there.

@@ -307,6 +307,8 @@ pub struct NodeConfig {
     pub connections: crate::connmgr::ConnectionsConfig,
     /// The service registry: gossip announcements, bounds, the DHT quorum of registrations.
     pub services: crate::services::ServicesConfig,
+    /// Peer exchange over gossip: announcing our signed peer record, hearing the others'.
+    pub peer_exchange: crate::discovery::config::PeerExchangeConfig,
     /// Browser-to-browser upgrades: `None` (the default, and always for native nodes) when this
     /// node has no `/webrtc` transport. Set by the browser package, not by configuration.
     #[serde(skip)]
@@ -332,6 +334,7 @@ impl Default for NodeConfig {
             mdns: MdnsConfig::default(),
             connections: crate::connmgr::ConnectionsConfig::default(),
             services: crate::services::ServicesConfig::default(),
+            peer_exchange: crate::discovery::config::PeerExchangeConfig::default(),
             direct_upgrade: None,
         }
     }
@@ -402,6 +405,7 @@ impl NodeConfig {
         self.mdns.validate()?;
         self.connections.validate()?;
         self.services.validate()?;
+        self.peer_exchange.validate()?;
         if let Some(r) = &self.relay_server {
             if r.max_circuit_duration_secs > u64::from(u32::MAX) {
                 return Err("relayServer.maxCircuitDurationSecs is too large".into());

@@ -83,7 +83,7 @@ pub enum Event {
         /// How long the ban lasts, in seconds.
         secs: u64,
     },
-    /// A peer was found by rendezvous or mDNS (or its addresses changed).
+    /// A peer was found by rendezvous, mDNS or peer exchange (or its addresses changed).
     PeerDiscovered {
         /// The peer.
         peer_id: PeerId,
@@ -91,7 +91,7 @@ pub enum Event {
         addresses: Vec<Multiaddr>,
         /// How it was found.
         source: crate::DiscoverySource,
-        /// The rendezvous namespace it registered under (`None` for mDNS).
+        /// The rendezvous namespace it registered under (`None` for mDNS and peer exchange).
         namespace: Option<String>,
     },
     /// A peer's connection state changed. For one peer the states come in the order

@@ -46,7 +46,7 @@ pub use connected_peers::ConnectedPeers;
 pub use connmgr::{ConnState, ConnectionsConfig, Roles, Traffic};
 pub use dht::DhtConfig;
 pub use discovery::{
-    config::{MdnsConfig, RendezvousConfig, RendezvousServerConfig},
+    config::{MdnsConfig, PeerExchangeConfig, RendezvousConfig, RendezvousServerConfig},
     found::DiscoveredPeer,
     DiscoverySource,
 };

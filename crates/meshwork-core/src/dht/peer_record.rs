@@ -51,28 +51,37 @@ pub struct Verified {
     pub addresses: Vec<Multiaddr>,
 }
 
+fn invalid(m: String) -> CoreError {
+    CoreError::new(ErrorCode::InvalidOptions, format!("peer record: {m}"))
+}
+
 /// Check a record found (or to be stored) under `key`: a valid envelope, signed by the peer the
 /// key names.
 pub fn verify(key: &RecordKey, value: &[u8]) -> Result<Verified, CoreError> {
-    let invalid =
-        |m: String| CoreError::new(ErrorCode::InvalidOptions, format!("peer record: {m}"));
     let named = key
         .as_ref()
         .strip_prefix(KEY_PREFIX)
         .and_then(|bytes| PeerId::from_bytes(bytes).ok())
         .ok_or_else(|| invalid("the key names no peer".into()))?;
+    let verified = open(value)?;
+    if verified.peer != named {
+        return Err(invalid(format!(
+            "signed by {} but stored under {named}",
+            verified.peer
+        )));
+    }
+    Ok(verified)
+}
+
+/// Check a signed peer record on its own: a valid envelope of the standard peer-record domain;
+/// its peer is the one who signed it.
+pub fn open(value: &[u8]) -> Result<Verified, CoreError> {
     let envelope =
         SignedEnvelope::from_protobuf_encoding(value).map_err(|e| invalid(e.to_string()))?;
     let record =
         PeerRecord::from_signed_envelope_interop(envelope).map_err(|e| invalid(e.to_string()))?;
-    if record.peer_id() != named {
-        return Err(invalid(format!(
-            "signed by {} but stored under {named}",
-            record.peer_id()
-        )));
-    }
     Ok(Verified {
-        peer: named,
+        peer: record.peer_id(),
         seq: record.seq(),
         addresses: record.addresses().to_vec(),
     })

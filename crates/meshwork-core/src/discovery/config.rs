@@ -1,4 +1,4 @@
-//! Discovery settings: rendezvous (client and point) and mDNS.
+//! Discovery settings: rendezvous (client and point), mDNS and peer exchange over gossip.
 
 use serde::{Deserialize, Serialize};
 
@@ -141,6 +141,47 @@ impl MdnsConfig {
     pub fn validate(&self) -> Result<(), String> {
         if self.query_interval_secs == 0 || self.query_interval_secs > 3600 {
             return Err("mdns.queryIntervalSecs must be between 1 and 3600".into());
+        }
+        Ok(())
+    }
+}
+
+/// Peer exchange over gossip (`discovery::exchange`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct PeerExchangeConfig {
+    /// Join the peer-exchange topic: announce our signed peer record, and report the peers
+    /// others announce as `peer:discovery` (source `gossip`). Default true.
+    pub enabled: bool,
+    /// How often this node announces itself, in seconds (10 to 3,600; also within 10 s of an
+    /// address change). Default 30.
+    pub interval_secs: u64,
+    /// Peers whose newest record is remembered. Default 1,024.
+    pub max_known_peers: usize,
+    /// Dial a newly announced peer while this node has fewer than `connections.target` peers.
+    /// Default false.
+    pub dial: bool,
+}
+
+impl Default for PeerExchangeConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval_secs: 30,
+            max_known_peers: 1024,
+            dial: false,
+        }
+    }
+}
+
+impl PeerExchangeConfig {
+    /// Check the values; returns a message naming the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(10..=3600).contains(&self.interval_secs) {
+            return Err("peerExchange.intervalSecs must be between 10 and 3600".into());
+        }
+        if self.max_known_peers == 0 || self.max_known_peers > 65_536 {
+            return Err("peerExchange.maxKnownPeers must be between 1 and 65536".into());
         }
         Ok(())
     }

@@ -1,8 +1,10 @@
 //! Peer discovery beyond the bootstrap list: rendezvous namespaces (register, refresh,
-//! discover with cookies) and mDNS on the local segment (native only). The state here is plain
+//! discover with cookies), mDNS on the local segment (native only) and peer exchange over
+//! gossip (signed peer records on a system topic). The state here is plain
 //! code with injected time; `event_loop::rendezvous` wires it to the swarm.
 
 pub mod config;
+pub mod exchange;
 pub mod found;
 pub mod mdns;
 pub mod registrations;
@@ -25,6 +27,8 @@ pub enum DiscoverySource {
     Rendezvous,
     /// Announced on the local network segment.
     Mdns,
+    /// Announced its signed peer record on the peer-exchange gossip topic.
+    Gossip,
 }
 
 impl DiscoverySource {
@@ -33,6 +37,7 @@ impl DiscoverySource {
         match self {
             DiscoverySource::Rendezvous => "rendezvous",
             DiscoverySource::Mdns => "mdns",
+            DiscoverySource::Gossip => "gossip",
         }
     }
 }

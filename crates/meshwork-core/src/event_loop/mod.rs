@@ -9,6 +9,7 @@ mod dht;
 mod dialing;
 mod gossip_in;
 mod gossip_out;
+mod peer_exchange;
 mod peer_store;
 mod rendezvous;
 mod services;
@@ -165,6 +166,9 @@ pub struct EventLoop {
     own_services: std::collections::BTreeMap<String, services::OwnService>,
     /// Service records heard, at most `services.max_cached_records`.
     service_cache: crate::services::cache::ServiceCache,
+    /// Peer records heard over gossip (at most `peer_exchange.max_known_peers`), and our last
+    /// announcement.
+    exchange: peer_exchange::ExchangeState,
 }
 
 impl EventLoop {
@@ -219,6 +223,7 @@ impl EventLoop {
             service_cache: crate::services::cache::ServiceCache::new(
                 config.services.max_cached_records,
             ),
+            exchange: peer_exchange::ExchangeState::new(config.peer_exchange.max_known_peers),
             dht_queries: HashMap::new(),
             own_peer_record: None,
             keypair,
@@ -329,6 +334,7 @@ impl EventLoop {
         self.rendezvous_tick(now);
         self.refresh_own_peer_record();
         self.services_tick(now);
+        self.peer_exchange_tick(now);
         self.connections_tick(now);
     }
 
@@ -852,6 +858,10 @@ impl EventLoop {
                 tracing::debug!(%peer_id, ?failed_messages, "gossipsub dropped messages to a slow peer");
                 self.pacer.on_loss();
             }
+            // meshwork's own topics are its business, not the application's.
+            gossipsub::Event::Subscribed { topic, .. }
+            | gossipsub::Event::Unsubscribed { topic, .. }
+                if self.is_system_topic(&topic) => {}
             gossipsub::Event::Subscribed { peer_id, topic } => {
                 self.follow(topic.clone());
                 self.emit(Event::Subscription {

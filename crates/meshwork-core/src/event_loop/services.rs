@@ -405,8 +405,11 @@ impl EventLoop {
         }
         let topic = IdentTopic::new(services::TOPIC);
         let gossipsub = &mut self.swarm.behaviour_mut().gossipsub;
-        if let Err(e) = gossipsub.publish(topic, signed.signed.clone()) {
-            tracing::debug!(service = %signed.record.service, "service announcement not sent: {e}");
+        match gossipsub.publish(topic, signed.signed.clone()) {
+            Ok(_) => self.wake_gossip(),
+            Err(e) => {
+                tracing::debug!(service = %signed.record.service, "service announcement not sent: {e}")
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! meshwork's own gossip topics (under `validate::RESERVED_TOPIC_PREFIX`, closed to
 //! applications): joined at start, their messages checked here rather than by an application
-//! validator. Today that is the services topic (`services::TOPIC`).
+//! validator: the services topic (`services::TOPIC`) and the peer-exchange topic
+//! (`discovery::exchange::TOPIC`).
 
 use libp2p::{
     gossipsub::{IdentTopic, MessageId, TopicHash},
@@ -8,21 +9,27 @@ use libp2p::{
 };
 
 use super::EventLoop;
-use crate::{gossip::validator::Acceptance, services, validate};
+use crate::{discovery::exchange, gossip::validator::Acceptance, services, validate};
 
 impl EventLoop {
     /// Subscribe to the system topics this node's configuration takes part in.
     pub(super) fn join_system_topics(&mut self) {
-        if !self.config.services.gossip {
-            return;
-        }
-        let topic = IdentTopic::new(services::TOPIC);
-        match self.swarm.behaviour_mut().gossipsub.subscribe(&topic) {
-            Ok(_) => {
-                self.score_topic(&topic);
-                self.wake_gossip();
+        let joined = [
+            (services::TOPIC, self.config.services.gossip),
+            (exchange::TOPIC, self.config.peer_exchange.enabled),
+        ];
+        for (name, wanted) in joined {
+            if !wanted {
+                continue;
             }
-            Err(e) => tracing::warn!("cannot join {}: {e}", services::TOPIC),
+            let topic = IdentTopic::new(name);
+            match self.swarm.behaviour_mut().gossipsub.subscribe(&topic) {
+                Ok(_) => {
+                    self.score_topic(&topic);
+                    self.wake_gossip();
+                }
+                Err(e) => tracing::warn!("cannot join {name}: {e}"),
+            }
         }
     }
 
@@ -41,8 +48,13 @@ impl EventLoop {
         data: &[u8],
         chunked: bool,
     ) {
-        if topic.as_str() == services::TOPIC && !chunked {
+        if !chunked && topic.as_str() == services::TOPIC {
             self.on_service_message(author, propagation_source, message_id, data)
+                .await;
+            return;
+        }
+        if !chunked && topic.as_str() == exchange::TOPIC {
+            self.on_exchange_message(author, propagation_source, message_id, data)
                 .await;
             return;
         }
