@@ -103,6 +103,8 @@ export interface CoreOptions {
     reconnectMaxSecs?: number
     /** Kept peers (bootstrap, relays, added). Default 64. */
     maxKeptPeers?: number
+    /** Relays reserved on at once, the best of those kept (1 to 8). Default 2. */
+    relayReservations?: number
   }
   /** Kademlia records (see `putRecord`, `getRecord`, `findPeer`). */
   dht?: {
@@ -160,9 +162,15 @@ export interface NodeOptions {
   bootstrap?: string[]
   /** A meshwork-relay's HTTP base URL (e.g. "http://127.0.0.1:8080"); its current multiaddrs are fetched from /api/addresses. */
   relayHttp?: string
+  /**
+   * More relays' multiaddrs (each ending in /p2p/<peerId>, at most 32). Every relay is kept
+   * connected; the page reserves on the best `node.connections.relayReservations` (2) of them
+   * (shortest round trip among those with room) and moves when one goes away.
+   */
+  relays?: string[]
   /** Transports to use, in order of preference. Default ["webtransport", "webrtc-direct", "websocket"]. */
   transports?: BrowserTransport[]
-  /** Reserve a slot on relays reached through relayHttp so others can reach this page. Default true. */
+  /** Reserve slots on relays (from relayHttp and relays) so others can reach this page. Default true. */
   reserveOnRelay?: boolean
   /** Core settings. */
   node?: CoreOptions
@@ -236,6 +244,8 @@ export interface PeerInfo {
   gossipScore: number | null
   /** Application reputation: up for valid messages, down for rejected or rate-limited ones. */
   reputation: number
+  /** For a kept relay: whether the page holds a reservation on it, and how full it said it is (`status` null until asked, or if it cannot say). */
+  relay: { reserved: boolean, status: { reservations: number, maxReservations: number, circuits: number, maxCircuits: number } | null } | null
 }
 
 /** detail of `message`. */

@@ -24,7 +24,8 @@ function isPlainObject (v) {
 /**
  * A meshwork node in this page. Events (all `CustomEvent`s, payload in `detail`):
  * `message`, `peer:connect`, `peer:upgrade`, `peer:disconnect`, `peer:banned`, `subscription-change`, `listen`,
- * `listen:expired`, `relay:reservation`, `peer:state`, `peerstore:loaded`, `error`.
+ * `listen:expired`, `relay:reservation`, `peer:discovery`, `peer:state`, `peerstore:loaded`,
+ * `service:announced`, `service:departed`, `error`.
  */
 export class MeshworkNode extends EventTarget {
   /** @type {WasmNode} */ #inner

@@ -71,7 +71,7 @@ function startNode (page, options) {
     const t0 = Date.now()
     const node = await createNode(options)
     window.mw.node = node
-    for (const type of ['message', 'peer:connect', 'peer:upgrade', 'peer:disconnect', 'peer:banned', 'subscription-change', 'error', 'relay:reservation', 'listen', 'peer:discovery', 'peer:state', 'peerstore:loaded']) {
+    for (const type of ['message', 'peer:connect', 'peer:upgrade', 'peer:disconnect', 'peer:banned', 'subscription-change', 'error', 'relay:reservation', 'listen', 'peer:discovery', 'peer:state', 'peerstore:loaded', 'service:announced', 'service:departed']) {
       node.addEventListener(type, (e) => {
         const d = { ...e.detail }
         const raw = d.data instanceof Uint8Array ? d.data : null

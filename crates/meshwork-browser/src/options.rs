@@ -19,6 +19,9 @@ pub const BROWSER_TRANSPORTS: [TransportKind; 3] = [
 /// Most bootstrap addresses accepted.
 pub const MAX_BOOTSTRAP: usize = 64;
 
+/// Most relay addresses accepted.
+pub const MAX_RELAYS: usize = 32;
+
 /// Longest `logLevel` string accepted.
 pub const MAX_LOG_LEVEL_CHARS: usize = 1024;
 
@@ -30,11 +33,14 @@ pub struct RawOptions {
     pub bootstrap: Vec<String>,
     /// A relay's HTTP base URL; its current multiaddrs are fetched from `/api/addresses`.
     pub relay_http: Option<String>,
+    /// More relays' multiaddrs (each ending in `/p2p/<id>`): kept, and reserved on by relay
+    /// selection like the `relayHttp` one.
+    pub relays: Vec<String>,
     /// Transports to use, in order of preference. Default
     /// `["webtransport", "webrtc-direct", "websocket"]`.
     pub transports: Option<Vec<String>>,
-    /// Make a relay reservation on each relay reached through `relayHttp`, so other peers can
-    /// reach this page through it. Default true.
+    /// Make relay reservations (on the best `node.connections.relayReservations` of the relays
+    /// from `relayHttp` and `relays`), so other peers can reach this page. Default true.
     pub reserve_on_relay: Option<bool>,
     /// Core node settings (see `NodeConfig`).
     pub node: Option<NodeConfig>,
@@ -52,6 +58,8 @@ pub struct BrowserOptions {
     pub bootstrap: Vec<Multiaddr>,
     /// The relay's addresses endpoint, if any.
     pub relay_addresses_url: Option<String>,
+    /// Parsed relay multiaddrs (each names its peer).
+    pub relays: Vec<Multiaddr>,
     /// Transports in order of preference.
     pub transports: Vec<TransportKind>,
     /// Reserve on relays from `relayHttp`.
@@ -79,6 +87,26 @@ impl RawOptions {
             .bootstrap
             .iter()
             .map(|a| validate::multiaddr(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.relays.len() > MAX_RELAYS {
+            return Err(invalid(format!(
+                "relays has {} entries; the maximum is {MAX_RELAYS}",
+                self.relays.len()
+            )));
+        }
+        let relays = self
+            .relays
+            .iter()
+            .map(|a| {
+                let address = validate::multiaddr(a)?;
+                if meshwork_core::addresses::peer_id_of(&address).is_none() {
+                    return Err(CoreError::new(
+                        ErrorCode::InvalidMultiaddr,
+                        format!("relay address {a:?} does not end in /p2p/<peer id>"),
+                    ));
+                }
+                Ok(address)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let transports = match self.transports {
             None => BROWSER_TRANSPORTS.to_vec(),
@@ -118,6 +146,7 @@ impl RawOptions {
         Ok(BrowserOptions {
             bootstrap,
             relay_addresses_url,
+            relays,
             transports,
             reserve_on_relay: self.reserve_on_relay.unwrap_or(true),
             node,

@@ -177,4 +177,16 @@ pub struct PeerInfo {
     pub gossip_score: Option<f64>,
     /// Its application reputation (see `gossip::reputation`; 0 for a peer with no record).
     pub reputation: f64,
+    /// For a kept relay: whether we hold a reservation on it, and how full it said it is.
+    pub relay: Option<RelayInfo>,
+}
+
+/// A kept relay as `listPeers` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelayInfo {
+    /// We hold (or asked for) a reservation on it.
+    pub reserved: bool,
+    /// What it said about its load (`None`: not asked yet, or it could not say).
+    pub status: Option<crate::relay_status::RelayStatus>,
 }

@@ -14,6 +14,7 @@
 //! - [`connmgr`]: kept peers and redials with backoff, pruning, connection state, traffic per
 //!   peer, inbound limits per IP.
 //! - [`services`]: the service registry (signed service records in the DHT and over gossip).
+//! - [`relay_status`]: how full a relay is (`/meshwork/relay-status/1.0.0`), for relay selection.
 //! - [`perf`]: the libp2p perf protocol (stream throughput), client and server.
 //!
 //! No transport is chosen here and nothing here depends on the target: the edges (the browser
@@ -36,6 +37,7 @@ pub mod event_loop;
 pub mod gossip;
 mod handle;
 pub mod perf;
+pub mod relay_status;
 pub mod services;
 mod transport_kind;
 pub mod validate;
@@ -51,7 +53,7 @@ pub use discovery::{
     DiscoverySource,
 };
 pub use error::{describe_chain, CoreError, ErrorCode};
-pub use event::{Event, PeerInfo};
+pub use event::{Event, PeerInfo, RelayInfo};
 pub use handle::{channel, CommandReceiver, EventReceiver, EventSender, NodeHandle};
 pub use services::{record::ServiceView, Registration, ServicesConfig};
 pub use transport_kind::TransportKind;

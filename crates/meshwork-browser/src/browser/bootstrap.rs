@@ -1,4 +1,5 @@
-//! Start-up connections: bootstrap multiaddrs and the relay's fetched addresses, in the
+//! Start-up connections: bootstrap multiaddrs, relay multiaddrs and the relay's fetched
+//! addresses, in the
 //! configured transport order, handed to the core's bootstrap (`connmgr::bootstrap`): every
 //! peer dialled once, concurrently, and kept (redialled with backoff; relays reserved on again
 //! after a loss).
@@ -21,7 +22,12 @@ pub async fn run(
     report: &dyn Fn(CoreError),
 ) -> Result<usize, CoreError> {
     let mut all = options.bootstrap.clone();
-    let mut relays = Vec::new();
+    all.extend(options.relays.iter().cloned());
+    let mut relays: Vec<_> = options
+        .relays
+        .iter()
+        .filter_map(addresses::peer_id_of)
+        .collect();
     if let Some(url) = &options.relay_addresses_url {
         let fetched = fetch::relay_addresses(url).await?;
         relays.extend(fetched.iter().filter_map(addresses::peer_id_of));

@@ -23,6 +23,10 @@ pub struct ConnectionsConfig {
     /// Most kept peers (bootstrap peers, relays, `addPeer`); more are refused with
     /// `LIMIT_REACHED`. Default 64.
     pub max_kept_peers: usize,
+    /// Kept relays this node reserves on at once (1 to 8): the best by round-trip time among
+    /// those with room (see `connmgr::relay_choice`); the others stay connected as spares and
+    /// take over when a reserved one goes away. Default 2.
+    pub relay_reservations: usize,
 }
 
 impl Default for ConnectionsConfig {
@@ -34,6 +38,7 @@ impl Default for ConnectionsConfig {
             reconnect_base_ms: 1_000,
             reconnect_max_secs: 60,
             max_kept_peers: 64,
+            relay_reservations: 2,
         }
     }
 }
@@ -64,6 +69,9 @@ impl ConnectionsConfig {
         }
         if self.max_kept_peers == 0 || self.max_kept_peers > 4_096 {
             return Err("connections.maxKeptPeers must be between 1 and 4096".into());
+        }
+        if !(1..=8).contains(&self.relay_reservations) {
+            return Err("connections.relayReservations must be between 1 and 8".into());
         }
         Ok(())
     }

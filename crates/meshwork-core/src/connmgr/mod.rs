@@ -13,6 +13,7 @@ pub mod config;
 pub mod ip_limits;
 pub mod kept;
 pub mod prune;
+pub mod relay_choice;
 pub mod state;
 pub mod store;
 pub mod traffic;

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use libp2p::{
     core::transport::ListenerId,
-    multiaddr::Protocol,
     swarm::{
         dial_opts::{DialOpts, PeerCondition},
         ConnectionId,
@@ -18,7 +17,6 @@ use web_time::{Duration, Instant, SystemTime};
 
 use super::EventLoop;
 use crate::{
-    addresses,
     command::Reply,
     connmgr::{
         kept::{KeptPeer, Roles},
@@ -72,7 +70,7 @@ impl EventLoop {
             return;
         }
         if connected {
-            self.reserve_if_relay(peer);
+            self.on_relay_connected(peer);
             let _ = reply.send(Ok(peer));
             return;
         }
@@ -255,7 +253,7 @@ impl EventLoop {
         for reply in self.manager.waiters.remove(&peer).unwrap_or_default() {
             let _ = reply.send(Ok(peer));
         }
-        self.reserve_if_relay(peer);
+        self.on_relay_connected(peer);
     }
 
     /// The last connection to `peer` closed.
@@ -264,44 +262,21 @@ impl EventLoop {
         if self.kept.is_kept(&peer) {
             self.manager.last_seen.insert(peer, SystemTime::now());
             self.kept.on_disconnected(&peer, Instant::now());
+            self.on_relay_gone(peer);
         }
     }
 
     /// A circuit listener ended (the relay went away, or the reservation was refused).
     pub(super) fn on_listener_closed(&mut self, listener: ListenerId) {
-        self.manager.reservations.retain(|_, l| *l != listener);
-    }
-
-    /// Reserve on a kept relay that is connected and has no circuit listener of ours.
-    fn reserve_if_relay(&mut self, relay: PeerId) {
-        let is_relay = self.kept.get(&relay).is_some_and(|k| k.roles.relay);
-        if !is_relay || self.manager.reservations.contains_key(&relay) {
-            return;
-        }
-        let Some(address) = self
-            .peers
-            .get(&relay)
-            .and_then(|s| s.connections.first())
-            .map(|c| c.address.clone())
-        else {
-            return;
-        };
-        let circuit = addresses::with_peer_id(address, relay).with(Protocol::P2pCircuit);
-        match self.swarm.listen_on(circuit.clone()) {
-            Ok(listener) => {
-                tracing::debug!(%relay, %circuit, "reserving on a kept relay");
-                self.manager.reservations.insert(relay, listener);
-            }
-            Err(e) => {
-                let error = CoreError::new(
-                    ErrorCode::StartFailed,
-                    format!(
-                        "cannot reserve on {relay}: {}",
-                        crate::error::describe_chain(&e)
-                    ),
-                );
-                self.queued.push_back(Event::Error { error });
-            }
+        let relay = self
+            .manager
+            .reservations
+            .iter()
+            .find(|(_, l)| **l == listener)
+            .map(|(relay, _)| *relay);
+        if let Some(relay) = relay {
+            self.manager.reservations.remove(&relay);
+            self.on_reservation_closed(relay);
         }
     }
 
@@ -317,6 +292,7 @@ impl EventLoop {
             }
         }
         self.dial_due_kept(now);
+        self.choose_relays(now);
         self.prune(now);
     }
 
@@ -397,6 +373,7 @@ impl EventLoop {
                     reputation: self.reputation.score(peer, now),
                     kept: kept.map(|k| k.roles),
                     last_error: None,
+                    relay: self.relay_info(peer),
                 })
             })
             .collect();
@@ -429,6 +406,7 @@ impl EventLoop {
             reputation: self.reputation.score(peer, now),
             kept: Some(kept.roles),
             last_error: kept.last_error.clone(),
+            relay: self.relay_info(peer),
         }
     }
 }

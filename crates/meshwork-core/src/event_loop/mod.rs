@@ -11,6 +11,7 @@ mod gossip_in;
 mod gossip_out;
 mod peer_exchange;
 mod peer_store;
+mod relays;
 mod rendezvous;
 mod services;
 mod system_topics;
@@ -166,6 +167,13 @@ pub struct EventLoop {
     own_services: std::collections::BTreeMap<String, services::OwnService>,
     /// Service records heard, at most `services.max_cached_records`.
     service_cache: crate::services::cache::ServiceCache,
+    /// Relay selection: the kept relays' status, refusals, a move in progress.
+    relay_selection: relays::RelaySelection,
+    /// On a relay: reservations and circuits held, status answers being written.
+    relay_serving: relays::RelayServing,
+    /// On a relay: relay status asks (never ends elsewhere).
+    status_requests:
+        futures::stream::Fuse<futures::stream::BoxStream<'static, (PeerId, libp2p::Stream)>>,
     /// Peer records heard over gossip (at most `peer_exchange.max_known_peers`), and our last
     /// announcement.
     exchange: peer_exchange::ExchangeState,
@@ -190,6 +198,7 @@ impl EventLoop {
             tracing::error!("EventLoop::new: the keypair is not the swarm's identity; no peer record is published");
             None
         };
+        let status_requests = relay_status_requests(&swarm, &config);
         let (handle, commands, events, event_rx) = channel(
             config.limits.command_queue,
             config.limits.event_queue,
@@ -224,6 +233,9 @@ impl EventLoop {
                 config.services.max_cached_records,
             ),
             exchange: peer_exchange::ExchangeState::new(config.peer_exchange.max_known_peers),
+            relay_selection: relays::RelaySelection::default(),
+            relay_serving: relays::RelayServing::default(),
+            status_requests,
             dht_queries: HashMap::new(),
             own_peer_record: None,
             keypair,
@@ -294,6 +306,11 @@ impl EventLoop {
                     }
                 },
                 done = self.validations.select_next_some() => self.on_validated(done).await,
+                (relay, status) = self.relay_selection.probes.select_next_some() => {
+                    self.on_relay_status(relay, status)
+                }
+                ask = self.status_requests.select_next_some() => self.answer_relay_status(ask),
+                () = self.relay_serving.answers.select_next_some() => {}
                 _ = tick => {
                     self.on_tick().await;
                     tick = Delay::new(TICK).fuse();
@@ -809,11 +826,13 @@ impl EventLoop {
                     }
                 }
             }
+            BehaviourEvent::RelayServer(event) => self.on_relay_server_event(event),
             BehaviourEvent::RelayClient(relay::client::Event::ReservationReqAccepted {
                 relay_peer_id,
                 renewal,
                 ..
             }) => {
+                self.on_reservation_accepted(relay_peer_id);
                 self.emit(Event::RelayReservation {
                     relay_peer_id,
                     renewal,
@@ -881,6 +900,29 @@ impl EventLoop {
                 .await;
             }
             _ => {}
+        }
+    }
+}
+
+/// On a relay, the stream of relay status asks; elsewhere a stream that never yields.
+fn relay_status_requests(
+    swarm: &Swarm<Behaviour>,
+    config: &NodeConfig,
+) -> futures::stream::Fuse<futures::stream::BoxStream<'static, (PeerId, libp2p::Stream)>> {
+    let never = || futures::stream::pending().boxed().fuse();
+    if config.relay_server.is_none() {
+        return never();
+    }
+    match swarm
+        .behaviour()
+        .streams
+        .new_control()
+        .accept(crate::relay_status::RELAY_STATUS_PROTOCOL)
+    {
+        Ok(incoming) => incoming.boxed().fuse(),
+        Err(e) => {
+            tracing::error!("cannot serve relay status: {e}");
+            never()
         }
     }
 }
