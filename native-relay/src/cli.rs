@@ -54,6 +54,14 @@ pub struct Cli {
     /// to are followed (and bridged) anyway.
     #[arg(long = "topic", value_name = "TOPIC")]
     pub topics: Vec<String>,
+    /// A peer to dial at start and keep connected (another relay: relays form the DHT
+    /// backbone); a multiaddr ending in /p2p/<id>. Repeat for more.
+    #[arg(long = "bootstrap", value_name = "MULTIADDR")]
+    pub bootstrap: Vec<String>,
+    /// Another relay's HTTP base URL (http://host:port); its current addresses are fetched
+    /// from /api/addresses, dialled and kept. Repeat for more.
+    #[arg(long = "bootstrap-http", value_name = "URL")]
+    pub bootstrap_http: Vec<String>,
     /// Serve the libp2p perf protocol (/perf/1.0.0) so peers can measure stream throughput to
     /// this relay. Off by default: it lets any peer make the relay send and receive bulk data
     /// (bounded by the config file's [perf] table).

@@ -6,6 +6,7 @@
 //! the end-to-end tests and the benchmark (and handy for trying things out).
 #![deny(missing_docs)]
 
+pub mod bootstrap;
 pub mod cli;
 pub mod events_log;
 pub mod http;
@@ -13,6 +14,7 @@ pub mod identity;
 pub mod native_swarm;
 pub mod peer_store_file;
 pub mod perf_server;
+pub mod relay_http_client;
 pub mod settings;
 pub mod webrtc_cert;
 pub mod webrtc_frames;

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, process::ExitCode, time::Duration};
 use clap::Parser;
 use meshwork_core::{event_loop::EventLoop, TransportKind};
 use meshwork_relay::{
-    cli::Cli, events_log, http, identity, native_swarm, peer_store_file, perf_server,
+    bootstrap, cli::Cli, events_log, http, identity, native_swarm, peer_store_file, perf_server,
     settings::Settings, webrtc_cert,
 };
 use tracing_subscriber::EnvFilter;
@@ -94,6 +94,21 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         println!("Open the demo page: {url}");
     }
+
+    let (joining, bootstrap, bootstrap_http) = (
+        node.clone(),
+        settings.bootstrap.clone(),
+        settings.bootstrap_http.clone(),
+    );
+    tokio::spawn(async move {
+        for failure in bootstrap::run(&joining, &bootstrap, &bootstrap_http).await {
+            tracing::warn!(
+                code = failure.code.as_str(),
+                "bootstrap: {}",
+                failure.message
+            );
+        }
+    });
 
     shutdown.wait().await;
     tracing::info!("shutting down");

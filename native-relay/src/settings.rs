@@ -25,6 +25,8 @@ pub const DEFAULT_WEBRTC_PORT: u16 = 4003;
 pub const DEFAULT_WEBTRANSPORT_PORT: u16 = 4004;
 /// Default TCP port for HTTP (addresses endpoint and demo page).
 pub const DEFAULT_HTTP_PORT: u16 = 8080;
+/// Most `bootstrap` and `bootstrap-http` entries, together.
+pub const MAX_BOOTSTRAP: usize = 64;
 
 /// The config file: every key optional, same names as the flags; `[node]` holds core settings
 /// (see `meshwork_core::NodeConfig`, camelCase keys).
@@ -42,6 +44,8 @@ pub struct FileConfig {
     web_dir: Option<PathBuf>,
     npm_dir: Option<PathBuf>,
     topics: Option<Vec<String>>,
+    bootstrap: Option<Vec<String>>,
+    bootstrap_http: Option<Vec<String>>,
     node: Option<toml::Table>,
     webtransport: Option<WebTransportSettings>,
     perf: Option<PerfSettings>,
@@ -184,6 +188,10 @@ pub struct Settings {
     pub npm_dir: PathBuf,
     /// Topics subscribed at start.
     pub topics: Vec<String>,
+    /// Peers (other relays) dialled at start and kept.
+    pub bootstrap: Vec<Multiaddr>,
+    /// Other relays' HTTP base URLs whose addresses are fetched and dialled at start.
+    pub bootstrap_http: Vec<String>,
     /// Print a JSON ready line.
     pub json: bool,
     /// Core node settings.
@@ -238,6 +246,26 @@ impl Settings {
         for t in &topics {
             meshwork_core::validate::topic(t).map_err(|e| format!("topic {t:?}: {}", e.message))?;
         }
+        let mut bootstrap_text = file.bootstrap.unwrap_or_default();
+        bootstrap_text.extend(cli.bootstrap.iter().cloned());
+        let bootstrap = bootstrap_text
+            .iter()
+            .map(|a| {
+                meshwork_core::validate::multiaddr(a)
+                    .map_err(|e| format!("bootstrap {a:?}: {}", e.message))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut bootstrap_http = file.bootstrap_http.unwrap_or_default();
+        bootstrap_http.extend(cli.bootstrap_http.iter().cloned());
+        for base in &bootstrap_http {
+            meshwork_core::discovery::relay_http::addresses_url(base)
+                .map_err(|e| format!("bootstrap-http: {}", e.message))?;
+        }
+        if bootstrap.len() + bootstrap_http.len() > MAX_BOOTSTRAP {
+            return Err(format!(
+                "at most {MAX_BOOTSTRAP} bootstrap and bootstrap-http entries in all"
+            ));
+        }
         Ok(Self {
             data_dir: pick(
                 &cli.data_dir,
@@ -262,6 +290,8 @@ impl Settings {
             web_dir: pick(&cli.web_dir, file.web_dir, PathBuf::from("web")),
             npm_dir: pick(&cli.npm_dir, file.npm_dir, PathBuf::from("npm")),
             topics,
+            bootstrap,
+            bootstrap_http,
             json: cli.json,
             node,
             webtransport,

@@ -135,23 +135,7 @@ fn the_relay_starts_over_a_corrupt_peer_store_and_writes_a_good_one() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let store = dir.join("peers.json");
     std::fs::write(&store, b"\x00\x01 definitely not a peer store").expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshwork-relay"))
-        .args(["--json", "--listen-ip", "127.0.0.1", "--data-dir"])
-        .arg(&dir)
-        .args(["--tcp-port", "0", "--quic-port", "0", "--ws-port", "0"])
-        .args([
-            "--webrtc-port",
-            "0",
-            "--webtransport-port",
-            "0",
-            "--http-port",
-            "0",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start meshwork-relay");
+    let mut child = lines::relay(&dir, &[]);
     let lines = lines::json_lines(&mut child);
     let _relay = Proc(child);
     wait_for(&lines, "ready", event("ready"));

@@ -420,6 +420,12 @@ export declare class MeshworkNode extends EventTarget {
   putRecord (key: string, value: Uint8Array, options?: QuorumOptions): Promise<void>
   /** The first value seen in `quorum` (default 1) matching copies; rejects with NOT_FOUND. */
   getRecord (key: string, options?: QuorumOptions): Promise<Uint8Array>
+  /** Announce in the DHT that this page provides `key` (provider records, republished while it runs). */
+  provide (key: string): Promise<void>
+  /** Stop announcing `key`; whether this page provided it. */
+  stopProviding (key: string): Promise<boolean>
+  /** Up to `limit` (1 to 20, default 20) providers of `key` other than this page, with their addresses; possibly none. */
+  findProviders (key: string, options?: { limit?: number }): Promise<Array<{ peerId: string, addresses: string[] }>>
   /**
    * Register (or update) a service this page provides: a record signed by this node, with its
    * current addresses, into the DHT and out on gossip, refreshed until `unregisterService`.

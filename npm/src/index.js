@@ -184,6 +184,30 @@ export class MeshworkNode extends EventTarget {
   getRecord (key, options) { return this.#call(n => n.getRecord(key, options)) }
 
   /**
+   * Announce in the DHT that this page provides `key` (Kademlia provider records), republished
+   * while the node runs.
+   * @param {string} key 1 to 256 bytes (UTF-8), not under `/meshwork/`
+   * @returns {Promise<void>} rejects with INVALID_OPTIONS or DISCOVERY_FAILED
+   */
+  provide (key) { return this.#call(n => n.provide(key)) }
+
+  /**
+   * Stop announcing `key` (records already stored elsewhere expire on their own).
+   * @param {string} key
+   * @returns {Promise<boolean>} whether this page provided it
+   */
+  stopProviding (key) { return this.#call(n => n.stopProviding(key)) }
+
+  /**
+   * The providers of `key` other than this page, each with its addresses (looked up by peer ID
+   * when nobody on the way knew them; empty if that failed too).
+   * @param {string} key
+   * @param {{limit?: number}} [options] at most this many (1 to 20, default 20)
+   * @returns {Promise<Array<{peerId: string, addresses: string[]}>>} possibly empty
+   */
+  findProviders (key, options) { return this.#call(n => n.findProviders(key, options)) }
+
+  /**
    * Register (or update) a service this node provides. A record signed by this node (service
    * ID, type, its current addresses, metadata, lifetime) goes into the DHT and out on gossip,
    * and is refreshed at half its lifetime (and when the addresses change) until

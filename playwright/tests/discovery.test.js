@@ -108,7 +108,7 @@ test('rendezvous calls refuse bad arguments with codes and the node keeps workin
   }
 })
 
-test('a page finds another page by peer ID through the DHT and dials it', async () => {
+test('a page finds another page by peer ID and as a provider through the DHT, and dials it', async () => {
   const a = await openNodePage(browser, relay, { relayHttp: relay.http })
   const b = await openNodePage(browser, relay, { relayHttp: relay.http })
   try {
@@ -133,6 +133,15 @@ test('a page finds another page by peer ID through the DHT and dials it', async 
     assert.equal(got, 'hello')
     const missing = await attempt(b, 'getRecord', 'e2e/absent')
     assert.equal(missing.code, 'NOT_FOUND', missing.message)
+
+    // Provider records: B finds A as a provider, at its circuit address.
+    assert.deepEqual(await attempt(a, 'provide', 'e2e/film'), { ok: true, value: undefined })
+    const providers = await attempt(b, 'findProviders', 'e2e/film')
+    assert.equal(providers.ok, true, providers.message)
+    assert.deepEqual(providers.value.map((p) => p.peerId), [a.peerId])
+    assert.ok(providers.value[0].addresses.some((x) => x.includes('/p2p-circuit') && x.endsWith(`/p2p/${a.peerId}`)), JSON.stringify(providers.value))
+    assert.deepEqual(await attempt(b, 'findProviders', 'e2e/no-film'), { ok: true, value: [] })
+    assert.deepEqual(await attempt(a, 'stopProviding', 'e2e/film'), { ok: true, value: true })
   } finally {
     await a.close()
     await b.close()
@@ -152,7 +161,13 @@ test('DHT calls refuse bad arguments with codes', async () => {
       ['putRecord', ['k', new Uint8Array(8193)], 'PAYLOAD_TOO_LARGE'],
       ['putRecord', ['k', new Uint8Array(1), { quorum: 0 }], 'INVALID_OPTIONS'],
       ['getRecord', ['k', { quorum: 21 }], 'INVALID_OPTIONS'],
-      ['getRecord', [null], 'INVALID_OPTIONS']
+      ['getRecord', [null], 'INVALID_OPTIONS'],
+      ['provide', [''], 'INVALID_OPTIONS'],
+      ['provide', ['/meshwork/peer/x'], 'INVALID_OPTIONS'],
+      ['stopProviding', [3], 'INVALID_OPTIONS'],
+      ['findProviders', ['k', { limit: 0 }], 'INVALID_OPTIONS'],
+      ['findProviders', ['k', { limit: 21 }], 'INVALID_OPTIONS'],
+      ['findProviders', ['k', { count: 1 }], 'INVALID_OPTIONS']
     ]
     for (const [method, args, code] of cases) {
       const r = await attempt(page, method, ...args)

@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { useRelayAndBrowser } from '../lib/suite.js'
 import { startPeer } from '../lib/peer.js'
+import { startRelay } from '../lib/relay.js'
 import { openNodePage, attempt } from '../lib/browser.js'
 
 let relay, browser
@@ -121,5 +122,34 @@ test('service calls and reserved topics refuse bad input with codes, and the nod
     assert.equal(ok.ok, true, ok.message)
   } finally {
     await page.close()
+  }
+})
+
+test('relays joined by bootstrap-http form one DHT: a page on one relay finds a service of a page on another', async () => {
+  const far = await startRelay()
+  // The second relay learns the first one's current addresses from its HTTP endpoint.
+  const near = await startRelay(['--bootstrap-http', far.http])
+  const a = await openNodePage(browser, far, { relayHttp: far.http })
+  const b = await openNodePage(browser, near, { relayHttp: near.http })
+  try {
+    await a.waitForEvent(`e.type === 'relay:reservation' && e.relayPeerId === '${far.peerId}'`)
+    const registered = await attempt(a, 'registerService', 'e2e/far', { type: 'chat' })
+    assert.equal(registered.ok, true, registered.message)
+    let found
+    for (let i = 0; i < 40; i++) {
+      found = await attempt(b, 'findService', 'e2e/far')
+      if (found.ok) break
+      await sleep(250)
+    }
+    assert.equal(found.ok, true, `${found.code}: ${found.message}`)
+    assert.equal(found.value.provider, a.peerId)
+    const circuit = found.value.addresses.find((x) => x.includes(`/p2p/${far.peerId}/p2p-circuit`) && !x.includes('/webrtc'))
+    assert.ok(circuit, `a circuit address through the far relay in ${found.value.addresses}`)
+    assert.deepEqual(await attempt(b, 'dial', circuit), { ok: true, value: a.peerId })
+  } finally {
+    await a.close()
+    await b.close()
+    await near.stop()
+    await far.stop()
   }
 })

@@ -1,8 +1,8 @@
 //! The DHT at scale, in process: 200 meshwork nodes in Kademlia server mode on the memory
 //! transport, each knowing three others at start. Every node finds every other by a DHT lookup;
-//! records put with a quorum are read back from anywhere, services registered by some are found
-//! by others; then a third of the nodes leave and come back at new addresses, and lookups find
-//! them at their new addresses.
+//! records put with a quorum are read back from anywhere, services registered and keys provided
+//! by some are found by others; then a third of the nodes leave and come back at new addresses,
+//! and lookups find them at their new addresses.
 
 use std::time::Duration;
 
@@ -124,6 +124,36 @@ async fn two_hundred_nodes_find_each_other_store_records_and_survive_churn() {
             .await
             .expect("find a service");
         assert_eq!(found.provider, nodes[i * 20 + 5].peer_id().to_string());
+    }
+
+    // Providers: 10 keys, each provided by two nodes, found (both) from random nodes.
+    for i in 0..10 {
+        for j in [i * 20 + 7, i * 20 + 13] {
+            nodes[j]
+                .handle
+                .provide(format!("sim/provided/{i}").into_bytes())
+                .await
+                .expect("provide");
+        }
+    }
+    for i in 0..10 {
+        let reader = &nodes[rng.below(NODES)];
+        let found = reader
+            .handle
+            .find_providers(format!("sim/provided/{i}").into_bytes(), 20)
+            .await
+            .expect("find providers");
+        for j in [i * 20 + 7, i * 20 + 13] {
+            let want = nodes[j].peer_id();
+            if want != reader.peer_id() {
+                assert!(
+                    found
+                        .iter()
+                        .any(|p| p.peer_id == want && !p.addresses.is_empty()),
+                    "provider {j} of key {i}: {found:?}"
+                );
+            }
+        }
     }
 
     // Churn: a third leave, the rest still find each other; they come back at new addresses

@@ -6,12 +6,11 @@
 //! relay's addresses over HTTP, turns core events into plain JS objects and every error into a JS
 //! `Error` with a stable `code`. The npm package `meshwork` wraps it in an idiomatic API.
 //!
-//! Only [`options`], [`webrtc_options`] and [`relay_addresses`] are target-independent (and unit-tested natively);
+//! Only [`options`] and [`webrtc_options`] are target-independent (and unit-tested natively);
 //! everything that touches JS lives in the `browser` module, compiled for wasm32 only.
 #![deny(missing_docs)]
 
 pub mod options;
-pub mod relay_addresses;
 pub mod webrtc_options;
 
 #[cfg(target_arch = "wasm32")]

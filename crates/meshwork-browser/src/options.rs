@@ -131,7 +131,11 @@ impl RawOptions {
             }
         };
         let log_filter = self.log_level.as_deref().map(log_filter).transpose()?;
-        let relay_addresses_url = self.relay_http.as_deref().map(addresses_url).transpose()?;
+        let relay_addresses_url = self
+            .relay_http
+            .as_deref()
+            .map(meshwork_core::discovery::relay_http::addresses_url)
+            .transpose()?;
         let mut node = self.node.unwrap_or_default();
         node.validate().map_err(|m| invalid(format!("node: {m}")))?;
         let webrtc = self.webrtc.unwrap_or_default();
@@ -175,30 +179,6 @@ pub fn log_filter(text: &str) -> Result<Targets, CoreError> {
     })
 }
 
-/// `http(s)://host[:port][/base]` → `…/api/addresses`.
-pub fn addresses_url(base: &str) -> Result<String, CoreError> {
-    let trimmed = base.trim().trim_end_matches('/');
-    let rest = trimmed
-        .strip_prefix("http://")
-        .or_else(|| trimmed.strip_prefix("https://"))
-        .ok_or_else(|| {
-            CoreError::new(
-                ErrorCode::InvalidOptions,
-                format!("relayHttp {base:?} must start with http:// or https://"),
-            )
-        })?;
-    if rest.is_empty()
-        || rest.starts_with('/')
-        || rest.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(CoreError::new(
-            ErrorCode::InvalidOptions,
-            format!("relayHttp {base:?} has no valid host"),
-        ));
-    }
-    Ok(format!("{trimmed}/api/addresses"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,31 +217,6 @@ mod tests {
             .validate()
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidMultiaddr);
-    }
-
-    #[test]
-    fn relay_http_urls() {
-        assert_eq!(
-            addresses_url("http://127.0.0.1:8080/").unwrap(),
-            "http://127.0.0.1:8080/api/addresses"
-        );
-        assert_eq!(
-            addresses_url("https://relay.example/mw").unwrap(),
-            "https://relay.example/mw/api/addresses"
-        );
-        for bad in [
-            "ftp://x",
-            "127.0.0.1:8080",
-            "http://",
-            "http:///x",
-            "http://a b",
-        ] {
-            assert_eq!(
-                addresses_url(bad).unwrap_err().code,
-                ErrorCode::InvalidOptions,
-                "{bad}"
-            );
-        }
     }
 
     #[test]

@@ -168,6 +168,29 @@ pub enum Command {
         /// The value.
         reply: Reply<Vec<u8>>,
     },
+    /// Announce in the DHT that this node provides a key (republished while the node runs).
+    Provide {
+        /// The key (1 to 256 bytes, not under a reserved prefix).
+        key: Vec<u8>,
+        /// Done once the closest servers took the provider record.
+        reply: Reply<()>,
+    },
+    /// Stop announcing a key; replies whether this node provided it.
+    StopProviding {
+        /// The key.
+        key: Vec<u8>,
+        /// The result.
+        reply: Reply<bool>,
+    },
+    /// Find the providers of a key, with the addresses this node knows for each.
+    FindProviders {
+        /// The key.
+        key: Vec<u8>,
+        /// Most providers wanted (1 to 20).
+        limit: usize,
+        /// The providers found (possibly none).
+        reply: Reply<Vec<crate::dht::Provider>>,
+    },
     /// Register a service: our signed record into the service's DHT set (and announced over
     /// gossip), refreshed until `UnregisterService`; replies with the record once stored.
     RegisterService {

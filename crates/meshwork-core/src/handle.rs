@@ -327,6 +327,50 @@ impl NodeHandle {
             .await
     }
 
+    /// Announce in the DHT that this node provides `key` (an application key, as for records);
+    /// Kademlia republishes the provider record while the node runs. `DISCOVERY_FAILED` if no
+    /// DHT server took it.
+    pub async fn provide(&self, key: Vec<u8>) -> Result<(), CoreError> {
+        self.call(|reply| Command::Provide { key, reply }).await
+    }
+
+    /// Stop announcing `key`; `true` if this node provided it. Records already stored at
+    /// others expire on their own.
+    pub async fn stop_providing(&self, key: Vec<u8>) -> Result<bool, CoreError> {
+        self.call(|reply| Command::StopProviding { key, reply })
+            .await
+    }
+
+    /// Up to `limit` (1 to 20) providers of `key` other than this node, each with addresses:
+    /// the ones this node knows, else the provider is looked up with [`Self::find_peer`]
+    /// (left empty if that fails). An empty list if there is none.
+    pub async fn find_providers(
+        &self,
+        key: Vec<u8>,
+        limit: usize,
+    ) -> Result<Vec<crate::dht::Provider>, CoreError> {
+        let mut providers = self
+            .call(|reply| Command::FindProviders { key, limit, reply })
+            .await?;
+        let lookups = providers
+            .iter()
+            .map(|p| (p.addresses.is_empty(), p.peer_id))
+            .map(|(unknown, peer)| async move {
+                if unknown {
+                    self.find_peer(peer).await.ok().map(|f| f.addresses)
+                } else {
+                    None
+                }
+            });
+        let found = futures::future::join_all(lookups).await;
+        for (provider, addresses) in providers.iter_mut().zip(found) {
+            if let Some(addresses) = addresses {
+                provider.addresses = addresses;
+            }
+        }
+        Ok(providers)
+    }
+
     /// Register (or update) a service this node provides: a record signed by this node, with
     /// its current addresses, goes into the service's DHT set (at `services.quorum` servers) and
     /// out on the services gossip topic, and is refreshed at half its lifetime (and when the

@@ -21,14 +21,16 @@
 //! `{"cmd":"addpeer","address":"/ip4/…","expectedPeerId":"…"}` → `peerAdded` {peerId} (kept
 //! connected, redialled with backoff), `{"cmd":"removepeer","peerId":"…"}` → `peerRemoved`
 //! {was}, `{"cmd":"listpeers"}` → `peers` {peers}; `peer:state` {peerId, state, reason} on
-//! every connection state change. `--bootstrap` peers are kept the same way. With
+//! every connection state change. `--bootstrap` peers (and `--bootstrap-http` relays' fetched
+//! addresses) are kept the same way. With
 //! `--peer-store FILE` the kept peers persist in that file (`peerstore:loaded` {restored,
 //! skipped, discarded} at start).
 //! `{"cmd":"registerservice","serviceId":"s","type":"t","metadata":{},"ttlSecs":600}` →
 //! `serviceRegistered` {record}, `{"cmd":"unregisterservice","serviceId":"s"}` →
 //! `serviceUnregistered` {was}, `{"cmd":"findservice","serviceId":"s"}` → `serviceFound`
 //! {record}; `service:announced` {record} and `service:departed` {serviceId, provider} as gossip
-//! brings them.
+//! brings them. `{"cmd":"provide","key":"k"}` → `provided`, `{"cmd":"findproviders","key":"k",
+//! "limit":20}` → `providers` {providers: [{peerId, addresses}]}.
 //! mDNS is on unless `--config` has an `mdns` key. `{"cmd":"rawstream","peerId":"…","protocol":"/x/1","dataBase64":"…"}` (open a stream to a
 //! connected peer, write the bytes, read what comes back until the remote ends it; answers
 //! `rawstream` {read, outcome}; for failure-path tests). An optional `"ref"`
@@ -61,6 +63,10 @@ struct Cli {
     /// Bootstrap peer (multiaddr ending in `/p2p/<id>`) to keep connected; repeat for more.
     #[arg(long = "bootstrap", value_name = "MULTIADDR")]
     bootstrap: Vec<String>,
+    /// A relay's HTTP base URL: its current addresses are fetched, dialled and kept like
+    /// `--bootstrap` ones. Repeat for more.
+    #[arg(long = "bootstrap-http", value_name = "URL")]
+    bootstrap_http: Vec<String>,
     /// Topic to subscribe to at start; repeat for more.
     #[arg(long = "topic", value_name = "TOPIC")]
     topics: Vec<String>,
@@ -146,6 +152,17 @@ enum Input {
         reference: Option<Value>,
     },
     Listpeers {
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
+    Provide {
+        key: String,
+        #[serde(rename = "ref")]
+        reference: Option<Value>,
+    },
+    Findproviders {
+        key: String,
+        limit: Option<usize>,
         #[serde(rename = "ref")]
         reference: Option<Value>,
     },
@@ -267,7 +284,7 @@ async fn main() {
     for address in &cli.dial {
         dial(&node, address, None).await;
     }
-    bootstrap(&node, &cli.bootstrap).await;
+    bootstrap(&node, &cli.bootstrap, &cli.bootstrap_http).await;
 
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
@@ -336,8 +353,9 @@ async fn dial(node: &NodeHandle, address: &str, reference: Option<Value>) {
     }
 }
 
-/// Keep the `--bootstrap` peers; one `error` line per peer not reached.
-async fn bootstrap(node: &NodeHandle, addresses: &[String]) {
+/// Keep the `--bootstrap` peers and the `--bootstrap-http` relays; one `error` line per fetch
+/// that failed and per peer not reached.
+async fn bootstrap(node: &NodeHandle, addresses: &[String], http: &[String]) {
     let mut plan = Vec::new();
     for address in addresses {
         match validate::multiaddr(address) {
@@ -345,10 +363,8 @@ async fn bootstrap(node: &NodeHandle, addresses: &[String]) {
             Err(e) => error_line(&e, None),
         }
     }
-    let targets = meshwork_core::connmgr::bootstrap::targets(plan, &[]);
-    let outcome = meshwork_core::connmgr::bootstrap::run(node, &targets).await;
-    for failure in &outcome.failures {
-        error_line(failure, None);
+    for failure in meshwork_relay::bootstrap::run(node, &plan, http).await {
+        error_line(&failure, None);
     }
 }
 
@@ -462,6 +478,24 @@ async fn handle(node: &NodeHandle, input: Input) {
                 Err(e) => error_line(&e, reference),
             }
         }
+        Input::Provide { key, reference } => match node.provide(key.into_bytes()).await {
+            Ok(()) => out(json!({ "event": "provided", "ref": reference })),
+            Err(e) => error_line(&e, reference),
+        },
+        Input::Findproviders {
+            key,
+            limit,
+            reference,
+        } => match node
+            .find_providers(key.into_bytes(), limit.unwrap_or(20))
+            .await
+        {
+            Ok(found) => {
+                let providers: Vec<_> = found.iter().map(|p| p.view()).collect();
+                out(json!({ "event": "providers", "providers": providers, "ref": reference }))
+            }
+            Err(e) => error_line(&e, reference),
+        },
         Input::Registerservice {
             service_id,
             kind,

@@ -1,9 +1,11 @@
 //! A child process that prints JSON lines (`meshwork-peer`, `meshwork-relay --json`), read on a
-//! thread, with a deadline-bound wait for the line a test expects.
+//! thread, with a deadline-bound wait for the line a test expects; and the relay's command line
+//! the tests share.
 
 use std::{
     io::{BufRead, BufReader},
-    process::Child,
+    path::Path,
+    process::{Child, Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
 };
@@ -47,4 +49,22 @@ pub fn wait_for<T>(
             Err(_) => panic!("no {what} within {deadline:?}; lines: {seen:?}"),
         }
     }
+}
+
+/// `meshwork-relay --json` on 127.0.0.1 with every port picked by the OS, data in `dir`, and
+/// `extra` arguments; stdout piped (read it with [`json_lines`]), stderr dropped.
+#[allow(dead_code)] // not every test binary that includes this module starts a relay
+pub fn relay(dir: &Path, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_meshwork-relay"))
+        .args(["--json", "--listen-ip", "127.0.0.1", "--data-dir"])
+        .arg(dir)
+        .args(["--tcp-port", "0", "--quic-port", "0", "--ws-port", "0"])
+        .args(["--webrtc-port", "0", "--webtransport-port", "0"])
+        .args(["--http-port", "0"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start meshwork-relay")
 }

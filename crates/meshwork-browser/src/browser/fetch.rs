@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::js::describe;
-use crate::relay_addresses::AddressesBody;
+use meshwork_core::discovery::relay_http::AddressesBody;
 
 /// How long the fetch may take, in milliseconds.
 const FETCH_TIMEOUT_MS: u32 = 10_000;

@@ -8,6 +8,7 @@ mod js;
 mod node;
 mod panic_hook;
 mod peer_store;
+mod providers;
 mod services;
 mod swarm;
 mod usage;

@@ -77,6 +77,35 @@ pub struct FoundPeer {
     pub from_record: bool,
 }
 
+/// A provider of a key, as `find_providers` returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provider {
+    /// The provider.
+    pub peer_id: libp2p::PeerId,
+    /// Where to reach it, each ending in `/p2p/<peer>` (empty if nobody could say).
+    pub addresses: Vec<libp2p::Multiaddr>,
+}
+
+/// A provider as callers see it (strings, camelCase when serialized).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderView {
+    /// The provider's peer ID.
+    pub peer_id: String,
+    /// Its addresses.
+    pub addresses: Vec<String>,
+}
+
+impl Provider {
+    /// The view callers get.
+    pub fn view(&self) -> ProviderView {
+        ProviderView {
+            peer_id: self.peer_id.to_string(),
+            addresses: self.addresses.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
 /// The DHT key of an application record.
 pub fn record_key(key: &[u8]) -> RecordKey {
     RecordKey::new(&key)

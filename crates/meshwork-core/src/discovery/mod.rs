@@ -8,6 +8,7 @@ pub mod exchange;
 pub mod found;
 pub mod mdns;
 pub mod registrations;
+pub mod relay_http;
 
 use serde::Serialize;
 

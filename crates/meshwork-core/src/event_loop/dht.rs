@@ -47,6 +47,10 @@ pub(super) enum DhtQuery {
     },
     /// `find_service`.
     FindService(super::services::FindService),
+    /// `provide`.
+    Provide { reply: Reply<()> },
+    /// `find_providers`.
+    FindProviders(super::providers::FindProviders),
 }
 
 fn not_found(message: impl Into<String>) -> CoreError {
@@ -320,6 +324,17 @@ impl EventLoop {
             }
             (DhtQuery::FindService(lookup), QueryResult::GetRecord(result)) => {
                 self.on_find_service_progress(id, lookup, result, last)
+            }
+            (DhtQuery::Provide { reply }, QueryResult::StartProviding(result)) => {
+                let _ = reply.send(result.map(|_| ()).map_err(|e| {
+                    CoreError::new(
+                        ErrorCode::DiscoveryFailed,
+                        format!("announcing the provider record failed: {e}"),
+                    )
+                }));
+            }
+            (DhtQuery::FindProviders(lookup), QueryResult::GetProviders(result)) => {
+                self.on_find_providers_progress(id, lookup, result, last)
             }
             (query, _) if !last => {
                 self.dht_queries.insert(id, query);

@@ -11,6 +11,7 @@ mod gossip_in;
 mod gossip_out;
 mod peer_exchange;
 mod peer_store;
+mod providers;
 mod relays;
 mod rendezvous;
 mod services;
@@ -502,6 +503,9 @@ impl EventLoop {
                 self.unregister_service(service, reply)
             }
             Command::FindService { service, reply } => self.find_service(service, reply),
+            Command::Provide { key, reply } => self.provide(key, reply),
+            Command::StopProviding { key, reply } => self.stop_providing(key, reply),
+            Command::FindProviders { key, limit, reply } => self.find_providers(key, limit, reply),
             Command::Shutdown { reply } => {
                 // Handled in `run`; unreachable here but answered rather than dropped.
                 let _ = reply.send(Ok(()));

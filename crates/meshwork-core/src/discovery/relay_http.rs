@@ -1,11 +1,37 @@
-//! The body of a relay's `/api/addresses` endpoint, and what a page makes of it.
+//! A relay's HTTP addresses endpoint (`GET <base>/api/addresses`): the URL from a base, and the
+//! body checked. The edges fetch it (the page with `fetch`, natively over a plain HTTP/1.1
+//! client) to bootstrap from a relay's *current* addresses, WebRTC certhashes included.
 
+use crate::{addresses, CoreError, ErrorCode};
 use libp2p::Multiaddr;
-use meshwork_core::{addresses, CoreError, ErrorCode};
 use serde::Deserialize;
 
 /// Most addresses taken from one relay response.
 pub const MAX_RELAY_ADDRESSES: usize = 64;
+
+/// `http(s)://host[:port][/base]` → `…/api/addresses`.
+pub fn addresses_url(base: &str) -> Result<String, CoreError> {
+    let trimmed = base.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| {
+            CoreError::new(
+                ErrorCode::InvalidOptions,
+                format!("relay URL {base:?} must start with http:// or https://"),
+            )
+        })?;
+    if rest.is_empty()
+        || rest.starts_with('/')
+        || rest.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(CoreError::new(
+            ErrorCode::InvalidOptions,
+            format!("relay URL {base:?} has no valid host"),
+        ));
+    }
+    Ok(format!("{trimmed}/api/addresses"))
+}
 
 /// `{"peerId": "...", "addresses": ["...", …]}`.
 #[derive(Debug, Deserialize)]
@@ -49,6 +75,31 @@ impl AddressesBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relay_http_urls() {
+        assert_eq!(
+            addresses_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080/api/addresses"
+        );
+        assert_eq!(
+            addresses_url("https://relay.example/mw").unwrap(),
+            "https://relay.example/mw/api/addresses"
+        );
+        for bad in [
+            "ftp://x",
+            "127.0.0.1:8080",
+            "http://",
+            "http:///x",
+            "http://a b",
+        ] {
+            assert_eq!(
+                addresses_url(bad).unwrap_err().code,
+                ErrorCode::InvalidOptions,
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn keeps_matching_addresses_only() {
