@@ -7,7 +7,8 @@
 // native→page (p50/p99 over MESSAGES, each transport); relay RSS with two pages connected;
 // stream throughput page ↔ relay per transport and over raw WebTransport (bench/throughput.js);
 // gossip under load (bench/gossip-load.js); browser to browser (bench/browser-to-browser.js);
-// a page back on its relay after a relay restart (bench/relay-restart.js);
+// a page back on its relay after a relay restart (bench/relay-restart.js); a new page
+// discovering N pages by rendezvous and by peer exchange (bench/discovery.js);
 // native gossip reach, circuit throughput and relay scale (bench/native.js, meshwork-bench);
 // meshwork and js-libp2p side by side, in a table of its own (bench/compare.js).
 import { execFileSync } from 'node:child_process'
@@ -23,6 +24,7 @@ import { throughputRows } from './throughput.js'
 import { gossipLoadRows } from './gossip-load.js'
 import { browserToBrowserRows } from './browser-to-browser.js'
 import { relayRestartRows } from './relay-restart.js'
+import { discoveryRows } from './discovery.js'
 import { meshworkLoadToConnected } from './page-load.js'
 import { compareRows } from './compare.js'
 import { rssKiB } from './rss.js'
@@ -121,7 +123,7 @@ const relayConfig = join(mkdtempSync(join(tmpdir(), 'mw-bench-')), 'relay.toml')
 writeFileSync(relayConfig, `[perf]\nserve = true\n\n[node.gossip.flood]\n${Object.entries(FLOOD).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
 const relay = await startRelay(['--config', relayConfig])
 const browser = await launchBrowser()
-// BENCH_ONLY=size,load,latency,rss,throughput,gossipload,b2b,restart,reach,circuit,scale,dht,compare picks
+// BENCH_ONLY=size,load,latency,rss,throughput,gossipload,b2b,restart,discovery,reach,circuit,scale,dht,compare picks
 // sections (default: all).
 const only = process.env.BENCH_ONLY?.split(',')
 const want = (name) => !only || only.includes(name)
@@ -155,9 +157,17 @@ try {
       downMs: Number(process.env.BENCH_RESTART_DOWN_MS ?? (SMOKE ? 1000 : 5000))
     }))
   }
+  if (want('discovery')) {
+    rows.push(...await discoveryRows(browser, {
+      pages: Number(process.env.BENCH_DISCOVERY_PAGES ?? (SMOKE ? 2 : 8)),
+      runs: Number(process.env.BENCH_DISCOVERY_RUNS ?? (SMOKE ? 1 : 5)),
+      intervalSecs: Number(process.env.BENCH_DISCOVERY_INTERVAL_SECS ?? (SMOKE ? 10 : 30))
+    }))
+  }
   if (want('reach')) rows.push(...await reachRows(SMOKE ? { nodes: 10, messages: 10 } : { nodes: 100, messages: 100 }))
   if (want('circuit')) rows.push(...await circuitRows(SMOKE ? { mib: 4, runs: 1 } : { mib: 256, runs: 3 }))
-  if (want('dht')) rows.push(...await dhtRows(SMOKE ? { nodes: 30, lookups: 20 } : { nodes: Number(process.env.BENCH_DHT_NODES ?? 200), lookups: 200 }))
+  // BENCH_DHT_PRUNED=1: the servers prune their connections (the default manager) rather than keep them all.
+  if (want('dht')) rows.push(...await dhtRows(SMOKE ? { nodes: 30, lookups: 20, pruned: true } : { nodes: Number(process.env.BENCH_DHT_NODES ?? 200), lookups: 200, pruned: process.env.BENCH_DHT_PRUNED === '1' }))
   if (want('scale')) rows.push(...await scaleRows({ sizes: SMOKE ? [50] : (process.env.BENCH_SCALE_SIZES ?? '1000,10000').split(',').map(Number) }))
   if (want('compare')) {
     compare = await compareRows(browser, {

@@ -6,11 +6,7 @@
 
 mod lines;
 
-use std::{
-    process::{Child, Command, Stdio},
-    sync::mpsc,
-    time::Duration,
-};
+use std::{process::Child, sync::mpsc, time::Duration};
 
 use serde_json::Value;
 
@@ -45,15 +41,7 @@ fn relay(name: &str, extra: &[&str]) -> (Proc, mpsc::Receiver<Value>, Value) {
 }
 
 fn peer(extra: &[&str]) -> (Proc, mpsc::Receiver<Value>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshwork-peer"))
-        .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
-        .args(["--config", r#"{"mdns":{"enabled":false}}"#])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start meshwork-peer");
+    let mut child = lines::peer(extra);
     let rx = lines::json_lines(&mut child);
     (Proc(child), rx)
 }

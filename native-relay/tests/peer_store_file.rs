@@ -8,7 +8,7 @@ mod lines;
 use std::{
     io::Write,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::Child,
     sync::mpsc,
     time::{Duration, Instant},
 };
@@ -31,15 +31,7 @@ impl Drop for Proc {
 /// Start `meshwork-peer` listening on TCP 127.0.0.1, with `extra` arguments. mDNS is off: only
 /// the store may bring a peer back.
 fn peer(extra: &[&str]) -> (Proc, mpsc::Receiver<Value>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshwork-peer"))
-        .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
-        .args(["--config", r#"{"mdns":{"enabled":false}}"#])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start meshwork-peer");
+    let mut child = lines::peer(extra);
     let rx = lines::json_lines(&mut child);
     (Proc(child), rx)
 }

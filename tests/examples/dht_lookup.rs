@@ -3,14 +3,16 @@
 //! tables settle, `--lookups L` peer lookups between random pairs, one at a time (so the
 //! figures are latency, not CPU queueing), then L lookups of pages (client nodes known only by
 //! their signed peer records). Prints one JSON line: latency and Kademlia requests per lookup,
-//! p50 / p99 / max.
+//! p50 / p99 / max, and the process's peak RSS. With `--pruned` the servers run the default
+//! connection manager (target 16, max 48: connections opened for lookups are pruned) instead of
+//! keeping every connection, as a relay does.
 
 use std::time::{Duration, Instant};
 
 use libp2p::identity::Keypair;
 use meshwork_tests::{
     memory_swarm, run_node,
-    sim::{network, Lcg},
+    sim::{network_with, server_config, Lcg},
 };
 
 fn arg(name: &str, default: usize) -> usize {
@@ -42,6 +44,19 @@ fn summary(mut values: Vec<f64>) -> serde_json::Value {
     })
 }
 
+/// The process's peak resident memory (VmHWM), in MiB; 0 where /proc is not there.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let nodes_wanted = arg("--nodes", 1000).max(4);
@@ -49,7 +64,12 @@ async fn main() {
     let pages = arg("--pages", 20).max(1);
     let mut rng = Lcg(11);
     let started = Instant::now();
-    let nodes = network(nodes_wanted, &mut rng).await;
+    let pruned = std::env::args().any(|a| a == "--pruned");
+    let mut config = server_config();
+    if pruned {
+        config.connections = meshwork_core::ConnectionsConfig::default();
+    }
+    let nodes = network_with(nodes_wanted, &mut rng, config).await;
     let built_secs = started.elapsed().as_secs_f64();
     // Kademlia's automatic bootstrap fills the tables.
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -119,6 +139,8 @@ async fn main() {
             "pageFailed": page_failed,
             "pageLatencyMs": summary(page_latency),
             "pageRequests": summary(page_requests),
+            "pruned": pruned,
+            "peakRssMiB": peak_rss_mib(),
         })
     );
     drop(page_handles);

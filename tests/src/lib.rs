@@ -77,6 +77,28 @@ pub fn memory_swarm(keypair: Keypair, config: &NodeConfig) -> libp2p::Swarm<Beha
     counted_memory_swarm(keypair, config, &Traffic::default())
 }
 
+/// A swarm of any behaviour on the memory transport (noise, yamux): a bare libp2p peer that
+/// speaks meshwork's wire protocols without meshwork's checks, for tests that send what a
+/// meshwork node never would.
+pub fn raw_memory_swarm<B: libp2p::swarm::NetworkBehaviour>(
+    keypair: Keypair,
+    behaviour: impl FnOnce(&Keypair) -> B,
+) -> libp2p::Swarm<B> {
+    SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_other_transport(|key| {
+            MemoryTransport::default()
+                .upgrade(Version::V1)
+                .authenticate(noise::Config::new(key).expect("noise config"))
+                .multiplex(yamux::Config::default())
+        })
+        .expect("memory transport")
+        .with_behaviour(|key| behaviour(key))
+        .expect("behaviour")
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build()
+}
+
 /// [`memory_swarm`] whose connections count their bytes into `traffic`.
 pub fn counted_memory_swarm(
     keypair: Keypair,

@@ -53,7 +53,11 @@ pub fn server_config() -> NodeConfig {
 /// Start a server node with `keypair` at a fresh address; its events are drained (nobody
 /// reads them, and an unread event queue would stall the node).
 pub async fn start(keypair: Keypair) -> SimNode {
-    let config = server_config();
+    start_with(keypair, server_config()).await
+}
+
+/// [`start`] with another configuration.
+pub async fn start_with(keypair: Keypair, config: NodeConfig) -> SimNode {
     let swarm = memory_swarm(keypair.clone(), &config);
     let TestNode {
         handle,
@@ -98,9 +102,14 @@ pub async fn join(node: &SimNode, earlier: &[SimNode], rng: &mut Lcg) {
 
 /// Start `count` nodes, each joining three random earlier ones.
 pub async fn network(count: usize, rng: &mut Lcg) -> Vec<SimNode> {
+    network_with(count, rng, server_config()).await
+}
+
+/// [`network`] of nodes with `config`.
+pub async fn network_with(count: usize, rng: &mut Lcg, config: NodeConfig) -> Vec<SimNode> {
     let mut nodes: Vec<SimNode> = Vec::with_capacity(count);
     for _ in 0..count {
-        let node = start(Keypair::generate_ed25519()).await;
+        let node = start_with(Keypair::generate_ed25519(), config.clone()).await;
         join(&node, &nodes, rng).await;
         nodes.push(node);
     }

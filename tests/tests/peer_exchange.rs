@@ -6,18 +6,16 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use libp2p::{
-    core::{transport::MemoryTransport, upgrade::Version},
     gossipsub::{self, IdentTopic},
     identity::Keypair,
-    noise,
     swarm::SwarmEvent,
-    yamux, PeerId, SwarmBuilder, Transport,
+    PeerId,
 };
 use meshwork_core::{
     dht::peer_record, discovery::exchange, services, DiscoverySource, Event, NodeConfig,
     PeerExchangeConfig,
 };
-use meshwork_tests::{sim::server_config, spawn_node, TestNode, EVENT_DEADLINE};
+use meshwork_tests::{raw_memory_swarm, sim::server_config, spawn_node, TestNode, EVENT_DEADLINE};
 
 fn exchanging(dial: bool) -> NodeConfig {
     NodeConfig {
@@ -83,26 +81,14 @@ type RawGossip = libp2p::Swarm<gossipsub::Behaviour>;
 
 /// A bare gossipsub peer with meshwork's wire settings, not running meshwork's checks.
 fn raw_gossip_peer(keypair: Keypair) -> RawGossip {
-    SwarmBuilder::with_existing_identity(keypair)
-        .with_tokio()
-        .with_other_transport(|key| {
-            MemoryTransport::default()
-                .upgrade(Version::V1)
-                .authenticate(noise::Config::new(key).expect("noise"))
-                .multiplex(yamux::Config::default())
-        })
-        .expect("transport")
-        .with_behaviour(|key| {
-            let config = gossipsub::ConfigBuilder::default()
-                .message_id_fn(meshwork_core::gossip::content_message_id)
-                .build()
-                .expect("gossipsub config");
-            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
-                .expect("gossipsub")
-        })
-        .expect("behaviour")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build()
+    raw_memory_swarm(keypair, |key| {
+        let config = gossipsub::ConfigBuilder::default()
+            .message_id_fn(meshwork_core::gossip::content_message_id)
+            .build()
+            .expect("gossipsub config");
+        gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
+            .expect("gossipsub")
+    })
 }
 
 /// Drive `raw` until `done` says so (or fail after the deadline).

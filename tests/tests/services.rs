@@ -7,10 +7,9 @@ use std::{collections::BTreeMap, time::Duration};
 
 use futures::StreamExt;
 use libp2p::{
-    core::{transport::MemoryTransport, upgrade::Version},
     identity::Keypair,
     kad::{self, store::RecordStore},
-    noise, yamux, Multiaddr, SwarmBuilder, Transport,
+    Multiaddr,
 };
 use meshwork_core::{
     behaviour::KAD_PROTOCOL,
@@ -18,6 +17,7 @@ use meshwork_core::{
     ErrorCode, Event, NodeConfig, Registration, ServicesConfig,
 };
 use meshwork_tests::{
+    raw_memory_swarm,
     sim::{network, server_config, Lcg, SimNode},
     spawn_node, TestNode, EVENT_DEADLINE,
 };
@@ -183,28 +183,16 @@ async fn bad_registrations_get_codes() {
 
 /// A bare Kademlia peer speaking the meshwork DHT protocol, not running meshwork's checks.
 fn raw_kad_peer(keypair: Keypair) -> libp2p::Swarm<kad::Behaviour<kad::store::MemoryStore>> {
-    SwarmBuilder::with_existing_identity(keypair)
-        .with_tokio()
-        .with_other_transport(|key| {
-            MemoryTransport::default()
-                .upgrade(Version::V1)
-                .authenticate(noise::Config::new(key).expect("noise"))
-                .multiplex(yamux::Config::default())
-        })
-        .expect("transport")
-        .with_behaviour(|key| {
-            let peer = key.public().to_peer_id();
-            let mut behaviour = kad::Behaviour::with_config(
-                peer,
-                kad::store::MemoryStore::new(peer),
-                kad::Config::new(KAD_PROTOCOL),
-            );
-            behaviour.set_mode(Some(kad::Mode::Client));
-            behaviour
-        })
-        .expect("behaviour")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build()
+    raw_memory_swarm(keypair, |key| {
+        let peer = key.public().to_peer_id();
+        let mut behaviour = kad::Behaviour::with_config(
+            peer,
+            kad::store::MemoryStore::new(peer),
+            kad::Config::new(KAD_PROTOCOL),
+        );
+        behaviour.set_mode(Some(kad::Mode::Client));
+        behaviour
+    })
 }
 
 /// Put `value` under `key` from `raw`, waiting for the query to end (its outcome does not

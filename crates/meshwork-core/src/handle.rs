@@ -376,7 +376,8 @@ impl NodeHandle {
     /// out on the services gossip topic, and is refreshed at half its lifetime (and when the
     /// addresses change) until [`Self::unregister_service`]. Bad input is `INVALID_OPTIONS` or
     /// (oversized metadata) `PAYLOAD_TOO_LARGE`; over `services.maxRegistered` is
-    /// `LIMIT_REACHED`; a record the DHT would not store is `DISCOVERY_FAILED`.
+    /// `LIMIT_REACHED`; a record the DHT would not store is `DISCOVERY_FAILED`. Called right
+    /// after connecting, it waits up to 10 s for the first DHT server to be known.
     pub async fn register_service(
         &self,
         service: impl Into<String>,

@@ -68,3 +68,18 @@ pub fn relay(dir: &Path, extra: &[&str]) -> Child {
         .spawn()
         .expect("start meshwork-relay")
 }
+
+/// `meshwork-peer` listening on TCP 127.0.0.1 with mDNS off, and `extra` arguments; stdin and
+/// stdout piped, stderr dropped.
+#[allow(dead_code)] // not every test binary that includes this module starts a peer
+pub fn peer(extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_meshwork-peer"))
+        .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+        .args(["--config", r#"{"mdns":{"enabled":false}}"#])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start meshwork-peer")
+}

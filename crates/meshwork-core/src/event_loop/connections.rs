@@ -258,12 +258,14 @@ impl EventLoop {
 
     /// The last connection to `peer` closed.
     pub(super) fn on_manager_disconnected(&mut self, peer: PeerId) {
-        self.manager.reservations.remove(&peer);
+        // Closed explicitly: the relay client keeps a dead relay's circuit listener (and its
+        // listen addresses) otherwise.
+        self.release_reservation(peer);
         if self.kept.is_kept(&peer) {
             self.manager.last_seen.insert(peer, SystemTime::now());
             self.kept.on_disconnected(&peer, Instant::now());
-            self.on_relay_gone(peer);
         }
+        self.on_relay_gone(peer);
     }
 
     /// A circuit listener ended (the relay went away, or the reservation was refused).

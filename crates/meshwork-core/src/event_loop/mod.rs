@@ -168,6 +168,8 @@ pub struct EventLoop {
     own_services: std::collections::BTreeMap<String, services::OwnService>,
     /// Service records heard, at most `services.max_cached_records`.
     service_cache: crate::services::cache::ServiceCache,
+    /// Registrations made before a DHT server was known (at most 64, 10 s each).
+    services_waiting: Vec<services::Waiting>,
     /// Relay selection: the kept relays' status, refusals, a move in progress.
     relay_selection: relays::RelaySelection,
     /// On a relay: reservations and circuits held, status answers being written.
@@ -230,6 +232,7 @@ impl EventLoop {
             queued: VecDeque::new(),
             listeners: Vec::new(),
             own_services: std::collections::BTreeMap::new(),
+            services_waiting: Vec::new(),
             service_cache: crate::services::cache::ServiceCache::new(
                 config.services.max_cached_records,
             ),
@@ -719,6 +722,16 @@ impl EventLoop {
             } => {
                 self.on_listener_closed(listener_id);
                 self.listeners.retain(|l| *l != listener_id);
+                // The swarm reports a closed listener's addresses only here (no
+                // `ExpiredListenAddr`): a released relay's circuit addresses, and the external
+                // addresses made from them, must go too, or records keep advertising them.
+                for address in &addresses {
+                    self.swarm.remove_external_address(address);
+                    self.on_circuit_listen_addr(address, false);
+                    self.queued.push_back(Event::ListenAddrExpired {
+                        address: address.clone(),
+                    });
+                }
                 if let Err(e) = reason {
                     let error = CoreError::new(
                         ErrorCode::StartFailed,
@@ -859,6 +872,7 @@ impl EventLoop {
             }
             BehaviourEvent::Kad(kad::Event::RoutingUpdated { peer, .. }) => {
                 tracing::trace!(%peer, "kademlia routing table updated");
+                self.retry_waiting_services(web_time::Instant::now());
             }
             _ => {}
         }

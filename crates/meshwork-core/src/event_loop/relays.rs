@@ -83,11 +83,13 @@ impl EventLoop {
         self.choose_relays(Instant::now());
     }
 
-    /// A kept relay's last connection closed.
+    /// A peer's last connection closed (a relay's, or a relay's no longer kept).
     pub(super) fn on_relay_gone(&mut self, relay: PeerId) {
         let selection = &mut self.relay_selection;
         selection.status.remove(&relay);
-        selection.connected_at.remove(&relay);
+        if selection.connected_at.remove(&relay).is_none() {
+            return;
+        }
         if selection
             .moving
             .is_some_and(|(new, old, _)| new == relay || old == relay)
@@ -222,7 +224,7 @@ impl EventLoop {
         }
     }
 
-    fn release_reservation(&mut self, relay: PeerId) {
+    pub(super) fn release_reservation(&mut self, relay: PeerId) {
         if let Some(listener) = self.manager.reservations.remove(&relay) {
             tracing::debug!(%relay, "releasing a relay reservation");
             self.swarm.remove_listener(listener);

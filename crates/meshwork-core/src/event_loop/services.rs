@@ -30,6 +30,18 @@ const SET_COPIES: usize = 3;
 const REFRESH_RETRY: Duration = Duration::from_secs(30);
 /// Address changes re-sign a registration at most this often.
 const MIN_RESIGN_GAP: Duration = Duration::from_secs(5);
+/// How long a registration made before any DHT server is known waits for one.
+const SERVER_WAIT: Duration = Duration::from_secs(10);
+/// Registrations waiting for a DHT server, at most.
+const MAX_WAITING: usize = 64;
+
+/// A registration made before this node knew any DHT server (right after it connected).
+pub(super) struct Waiting {
+    service: String,
+    registration: Registration,
+    reply: Reply<ServiceView>,
+    until: Instant,
+}
 
 /// A service this node registered and keeps refreshed.
 pub(super) struct OwnService {
@@ -68,8 +80,25 @@ impl EventLoop {
         registration: Registration,
         reply: Reply<ServiceView>,
     ) {
-        let checked = services::validate_service_id(&service)
-            .and_then(|_| registration.validate())
+        let valid = services::validate_service_id(&service).and_then(|_| registration.validate());
+        if valid.is_ok() && self.swarm.behaviour_mut().kad.kbuckets().next().is_none() {
+            // Connected a moment ago: identify has not told us of a DHT server yet.
+            if self.services_waiting.len() >= MAX_WAITING {
+                let _ = reply.send(Err(CoreError::new(
+                    ErrorCode::LimitReached,
+                    format!("{MAX_WAITING} registrations already wait for a DHT server"),
+                )));
+                return;
+            }
+            self.services_waiting.push(Waiting {
+                service,
+                registration,
+                reply,
+                until: Instant::now() + SERVER_WAIT,
+            });
+            return;
+        }
+        let checked = valid
             .and_then(|_| self.service_room(&service))
             .and_then(|_| self.sign_service(&service, &registration, false))
             .and_then(|signed| self.put_service(signed));
@@ -413,9 +442,30 @@ impl EventLoop {
         }
     }
 
+    /// Registrations that waited for a DHT server: go on once one is known, fail at their
+    /// deadline.
+    pub(super) fn retry_waiting_services(&mut self, now: Instant) {
+        if self.services_waiting.is_empty() {
+            return;
+        }
+        let known = self.swarm.behaviour_mut().kad.kbuckets().next().is_some();
+        for w in std::mem::take(&mut self.services_waiting) {
+            if known {
+                self.register_service(w.service, w.registration, w.reply);
+            } else if now >= w.until {
+                let _ = w.reply.send(Err(discovery_failed(format!(
+                    "no DHT server known within {SERVER_WAIT:?} to store the record"
+                ))));
+            } else {
+                self.services_waiting.push(w);
+            }
+        }
+    }
+
     /// Once a tick: drop expired cached records; refresh registrations that are due or whose
     /// addresses changed.
     pub(super) fn services_tick(&mut self, now: Instant) {
+        self.retry_waiting_services(now);
         self.service_cache.expire(now_ms());
         if self.own_services.is_empty() {
             return;
