@@ -122,17 +122,22 @@ impl EventLoop {
             let _ = reply.send(Err(e));
             return;
         }
-        let Some(own) = self.own_services.remove(&service) else {
+        let Some(registration) = self
+            .own_services
+            .get(&service)
+            .map(|o| o.registration.clone())
+        else {
             let _ = reply.send(Ok(false));
             return;
         };
-        let departure = self
-            .dht_room()
-            .and_then(|_| self.sign_service(&service, &own.registration, true))
-            .and_then(|signed| {
-                self.announce_service(&signed);
-                self.put_service(signed)
-            });
+        // Signed before the registration is dropped: the departure is issued after the record
+        // it replaces (`sign_service` looks that record up).
+        let signed = self.sign_service(&service, &registration, true);
+        self.own_services.remove(&service);
+        let departure = self.dht_room().and(signed).and_then(|signed| {
+            self.announce_service(&signed);
+            self.put_service(signed)
+        });
         match departure {
             Ok((id, signed)) => {
                 let done = PutDone::Unregister { reply };
