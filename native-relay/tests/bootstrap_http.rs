@@ -65,20 +65,26 @@ fn a_peer_bootstraps_from_a_relays_http_endpoint_and_bad_urls_are_reported() {
         "--bootstrap-http",
         "https://127.0.0.1:1",
     ]);
-    let mut failures = Vec::new();
-    lines::wait_for(&rx, "two fetch failures", DEADLINE, |l| {
-        if l["event"] == "error" && l["code"] == "FETCH_FAILED" {
-            failures.push(l["message"].as_str().unwrap_or_default().to_owned());
-        }
-        (failures.len() == 2).then_some(())
-    });
+    // The fetches run one after the other and the dial after them; lines come in any order.
+    let (mut failures, mut connected) = (Vec::new(), false);
+    lines::wait_for(
+        &rx,
+        "two fetch failures and the connection",
+        DEADLINE,
+        |l| {
+            if l["event"] == "error" && l["code"] == "FETCH_FAILED" {
+                failures.push(l["message"].as_str().unwrap_or_default().to_owned());
+            }
+            connected |= l["event"] == "peer:connect" && l["peerId"] == relay_id;
+            (failures.len() == 2 && connected).then_some(())
+        },
+    );
     assert!(
         failures
             .iter()
             .any(|m| m.contains("https is not supported")),
         "{failures:?}"
     );
-    connected_to(&rx, relay_id);
 }
 
 fn tcp_address(ready: &Value) -> String {
