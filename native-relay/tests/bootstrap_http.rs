@@ -6,22 +6,14 @@
 
 mod lines;
 
-use std::{process::Child, sync::mpsc, time::Duration};
+use lines::Proc;
+
+use std::{sync::mpsc, time::Duration};
 
 use serde_json::Value;
 
 /// Catches hangs only.
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A child process, killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("mw-{name}-{}", std::process::id()));

@@ -5,10 +5,11 @@
 
 mod lines;
 
+use lines::Proc;
+
 use std::{
     io::Write,
     path::Path,
-    process::Child,
     sync::mpsc,
     time::{Duration, Instant},
 };
@@ -17,16 +18,6 @@ use serde_json::Value;
 
 /// Catches hangs only.
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A child process, killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Start `meshwork-peer` listening on TCP 127.0.0.1, with `extra` arguments. mDNS is off: only
 /// the store may bring a peer back.

@@ -83,3 +83,14 @@ pub fn peer(extra: &[&str]) -> Child {
         .spawn()
         .expect("start meshwork-peer")
 }
+
+/// A child process, killed on drop.
+#[allow(dead_code)] // not every test binary that includes this module keeps one
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

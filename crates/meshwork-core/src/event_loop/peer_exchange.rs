@@ -4,19 +4,18 @@
 //! `PeerDiscovered` (source `gossip`).
 
 use libp2p::{
-    gossipsub::{IdentTopic, MessageId},
+    gossipsub::IdentTopic,
     swarm::dial_opts::{DialOpts, PeerCondition},
     Multiaddr, PeerId,
 };
 use web_time::{Duration, Instant};
 
-use super::EventLoop;
+use super::{system_topics::Verdict, EventLoop};
 use crate::{
     addresses::all_with_peer_id,
     clock::now_ms,
     dht::peer_record,
     discovery::exchange::{KnownPeers, Offer, MAX_CLOCK_SKEW_SECS, MIN_ANNOUNCE_GAP, TOPIC},
-    gossip::{reputation::Outcome, validator::Acceptance},
     DiscoverySource, Event,
 };
 
@@ -78,35 +77,19 @@ impl EventLoop {
     }
 
     /// A message on the peer-exchange topic: a peer record its author signed, taken if newer
-    /// than what we heard from that peer and not too soon after it; forwarded only then.
-    pub(super) async fn on_exchange_message(
-        &mut self,
-        author: Option<PeerId>,
-        propagation_source: PeerId,
-        message_id: MessageId,
-        data: &[u8],
-    ) {
-        let direct = author == Some(propagation_source);
+    /// than what we heard from that peer and not too soon after it (and then dialled, with
+    /// `peerExchange.dial`). New peers and moves are reported.
+    pub(super) fn take_peer_record(&mut self, author: Option<PeerId>, data: &[u8]) -> Verdict {
         let now_secs = now_ms() / 1000;
-        let checked = peer_record::open(data).and_then(|r| {
-            if author != Some(r.peer) {
-                Err("announced by someone other than its peer".to_owned())
-            } else if r.seq > now_secs + MAX_CLOCK_SKEW_SECS {
-                Err("signed in the future".to_owned())
-            } else {
-                Ok(r)
+        let record = match peer_record::open(data) {
+            Err(e) => return Verdict::Refused(e.message),
+            Ok(r) if author != Some(r.peer) => {
+                return Verdict::Refused("announced by someone other than its peer".into())
             }
-            .map_err(|m| crate::CoreError::new(crate::ErrorCode::InvalidOptions, m))
-        });
-        let record = match checked {
-            Ok(record) => record,
-            Err(e) => {
-                tracing::debug!(%propagation_source, "peer announcement refused: {}", e.message);
-                self.report(&message_id, &propagation_source, Acceptance::Reject, direct);
-                self.blame(author, Outcome::Rejected, Instant::now()).await;
-                self.stats.topic(TOPIC).rejected += 1;
-                return;
+            Ok(r) if r.seq > now_secs + MAX_CLOCK_SKEW_SECS => {
+                return Verdict::Refused("signed in the future".into())
             }
+            Ok(r) => r,
         };
         let offer = if record.peer == *self.swarm.local_peer_id() {
             Offer::Stale
@@ -116,30 +99,26 @@ impl EventLoop {
                 .known
                 .offer(record.peer, record.seq, &record.addresses, now)
         };
-        if !offer.taken() {
-            self.report(&message_id, &propagation_source, Acceptance::Ignore, direct);
-            return;
+        match offer {
+            Offer::Stale | Offer::TooSoon => Verdict::Stale,
+            Offer::Refreshed => Verdict::Taken(None),
+            Offer::New | Offer::Moved => {
+                let peer = record.peer;
+                let addresses: Vec<Multiaddr> = self
+                    .exchange
+                    .known
+                    .addresses(&peer)
+                    .unwrap_or_default()
+                    .to_vec();
+                self.dial_announced(peer, &addresses);
+                Verdict::Taken(Some(Box::new(Event::PeerDiscovered {
+                    peer_id: peer,
+                    addresses: all_with_peer_id(addresses, peer),
+                    source: DiscoverySource::Gossip,
+                    namespace: None,
+                })))
+            }
         }
-        self.report(&message_id, &propagation_source, Acceptance::Accept, direct);
-        self.stats.topic(TOPIC).delivered += 1;
-        if offer == Offer::Refreshed {
-            return;
-        }
-        let peer = record.peer;
-        let addresses: Vec<Multiaddr> = self
-            .exchange
-            .known
-            .addresses(&peer)
-            .unwrap_or_default()
-            .to_vec();
-        self.dial_announced(peer, &addresses);
-        self.emit(Event::PeerDiscovered {
-            peer_id: peer,
-            addresses: all_with_peer_id(addresses, peer),
-            source: DiscoverySource::Gossip,
-            namespace: None,
-        })
-        .await;
     }
 
     /// With `peerExchange.dial`, connect to an announced peer while below the target.

@@ -4,17 +4,16 @@
 //! others ask us to store.
 
 use libp2p::{
-    gossipsub::{IdentTopic, MessageId},
+    gossipsub::IdentTopic,
     kad::{self, store::RecordStore, GetRecordOk, PutRecordError, QueryId, Record},
     Multiaddr, PeerId,
 };
 use web_time::{Duration, Instant};
 
-use super::{dht::DhtQuery, EventLoop};
+use super::{dht::DhtQuery, system_topics::Verdict, EventLoop};
 use crate::{
     clock::now_ms,
     command::Reply,
-    gossip::{reputation::Outcome, validator::Acceptance},
     services::{
         self,
         cache::Inserted,
@@ -525,52 +524,28 @@ impl EventLoop {
     }
 
     /// A message on the services topic: a record its provider announced, checked and kept if
-    /// fresher than what we heard; forwarded only then.
-    pub(super) async fn on_service_message(
-        &mut self,
-        author: Option<PeerId>,
-        propagation_source: PeerId,
-        message_id: MessageId,
-        data: &[u8],
-    ) {
-        let direct = author == Some(propagation_source);
+    /// fresher than what we heard. New records and departures are reported.
+    pub(super) fn take_service_record(&mut self, author: Option<PeerId>, data: &[u8]) -> Verdict {
         let now = now_ms();
-        let checked = record::verify(data, now).and_then(|r| {
-            if author == Some(r.record.provider) {
-                Ok(r)
-            } else {
-                Err(CoreError::new(
-                    ErrorCode::InvalidOptions,
-                    "announced by someone other than its provider",
-                ))
+        let signed = match record::verify(data, now) {
+            Err(e) => return Verdict::Refused(e.message),
+            Ok(r) if author != Some(r.record.provider) => {
+                return Verdict::Refused("announced by someone other than its provider".into())
             }
-        });
-        let signed = match checked {
-            Ok(signed) => signed,
-            Err(e) => {
-                tracing::debug!(%propagation_source, "service announcement refused: {}", e.message);
-                self.report(&message_id, &propagation_source, Acceptance::Reject, direct);
-                self.blame(author, Outcome::Rejected, Instant::now()).await;
-                self.stats.topic(services::TOPIC).rejected += 1;
-                return;
-            }
+            Ok(r) => r,
         };
         if self.service_cache.insert(signed.clone(), now) == Inserted::Stale {
-            self.report(&message_id, &propagation_source, Acceptance::Ignore, direct);
-            return;
+            return Verdict::Stale;
         }
-        self.report(&message_id, &propagation_source, Acceptance::Accept, direct);
-        self.stats.topic(services::TOPIC).delivered += 1;
         let record = signed.record;
-        let event = if record.departed {
+        Verdict::Taken(Some(Box::new(if record.departed {
             Event::ServiceDeparted {
                 service: record.service,
                 provider: record.provider,
             }
         } else {
             Event::ServiceAnnounced { record }
-        };
-        self.emit(event).await;
+        })))
     }
 }
 

@@ -9,7 +9,11 @@ use libp2p::{
 };
 
 use super::EventLoop;
-use crate::{discovery::exchange, gossip::validator::Acceptance, services, validate};
+use crate::{
+    discovery::exchange,
+    gossip::{reputation::Outcome, validator::Acceptance},
+    services, validate, Event,
+};
 
 impl EventLoop {
     /// Subscribe to the system topics this node's configuration takes part in.
@@ -48,13 +52,14 @@ impl EventLoop {
         data: &[u8],
         chunked: bool,
     ) {
-        if !chunked && topic.as_str() == services::TOPIC {
-            self.on_service_message(author, propagation_source, message_id, data)
-                .await;
-            return;
-        }
-        if !chunked && topic.as_str() == exchange::TOPIC {
-            self.on_exchange_message(author, propagation_source, message_id, data)
+        let verdict = match topic.as_str() {
+            _ if chunked => None,
+            services::TOPIC => Some(self.take_service_record(author, data)),
+            exchange::TOPIC => Some(self.take_peer_record(author, data)),
+            _ => None,
+        };
+        if let Some(verdict) = verdict {
+            self.apply_verdict(&topic, author, propagation_source, message_id, verdict)
                 .await;
             return;
         }
@@ -63,4 +68,46 @@ impl EventLoop {
         self.report(&message_id, &propagation_source, Acceptance::Reject, direct);
         self.stats.topic(topic.as_str()).rejected += 1;
     }
+
+    /// Tell gossipsub what became of a system message (forward only what was taken), count it,
+    /// blame the author of a refused one, and report what it brought.
+    async fn apply_verdict(
+        &mut self,
+        topic: &TopicHash,
+        author: Option<PeerId>,
+        propagation_source: PeerId,
+        message_id: MessageId,
+        verdict: Verdict,
+    ) {
+        let direct = author == Some(propagation_source);
+        match verdict {
+            Verdict::Refused(why) => {
+                tracing::debug!(%topic, %propagation_source, "system message refused: {why}");
+                self.report(&message_id, &propagation_source, Acceptance::Reject, direct);
+                self.blame(author, Outcome::Rejected, web_time::Instant::now())
+                    .await;
+                self.stats.topic(topic.as_str()).rejected += 1;
+            }
+            Verdict::Stale => {
+                self.report(&message_id, &propagation_source, Acceptance::Ignore, direct)
+            }
+            Verdict::Taken(event) => {
+                self.report(&message_id, &propagation_source, Acceptance::Accept, direct);
+                self.stats.topic(topic.as_str()).delivered += 1;
+                if let Some(event) = event {
+                    self.emit(*event).await;
+                }
+            }
+        }
+    }
+}
+
+/// What a system topic's handler made of a message.
+pub(super) enum Verdict {
+    /// Forged, malformed or out of bounds: not forwarded, and its author is blamed.
+    Refused(String),
+    /// Nothing new (already heard, or too soon): not forwarded.
+    Stale,
+    /// New: forwarded, and the event (if any) reported.
+    Taken(Option<Box<Event>>),
 }
