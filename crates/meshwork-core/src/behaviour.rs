@@ -29,7 +29,7 @@ const GOSSIP_FRAME_OVERHEAD: usize = 8 * 1024;
 /// limit against the whole read buffer, which holds the frame plus up to one read (8 KiB,
 /// asynchronous-codec's read size) of the next frame. On QUIC and WebTransport, where reads span
 /// frames, a full-size message then failed the check and gossipsub dropped the stream with
-/// every message in flight on it. Test: `native-relay/tests/gossip_over_quic.rs`.
+/// every message in flight on it. Test: `native-relay/tests/processes/gossip_over_quic.rs`.
 const GOSSIP_READ_SLACK: usize = 8 * 1024;
 
 /// Messages gossipsub queues per peer for sending (publishes, forwards, IHAVE/IWANT).

@@ -1,11 +1,9 @@
 //! A raw WebTransport client (no libp2p) against a listening swarm: garbage in the handshake,
 //! wrong paths, stalled handshakes, too many pending sessions. After each, a good dial works.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use libp2p::{identity::Keypair, multiaddr::Protocol};
 use meshwork_webtransport::Config;
 use wtransport::{

@@ -53,7 +53,6 @@ pub fn wait_for<T>(
 
 /// `meshwork-relay --json` on 127.0.0.1 with every port picked by the OS, data in `dir`, and
 /// `extra` arguments; stdout piped (read it with [`json_lines`]), stderr dropped.
-#[allow(dead_code)] // not every test binary that includes this module starts a relay
 pub fn relay(dir: &Path, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_meshwork-relay"))
         .args(["--json", "--listen-ip", "127.0.0.1", "--data-dir"])
@@ -71,7 +70,6 @@ pub fn relay(dir: &Path, extra: &[&str]) -> Child {
 
 /// `meshwork-peer` listening on TCP 127.0.0.1 with mDNS off, and `extra` arguments; stdin and
 /// stdout piped, stderr dropped.
-#[allow(dead_code)] // not every test binary that includes this module starts a peer
 pub fn peer(extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_meshwork-peer"))
         .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
@@ -85,7 +83,6 @@ pub fn peer(extra: &[&str]) -> Child {
 }
 
 /// A child process, killed on drop.
-#[allow(dead_code)] // not every test binary that includes this module keeps one
 pub struct Proc(pub Child);
 
 impl Drop for Proc {

@@ -6,7 +6,7 @@
 //! largest message it dropped the stream and every message in flight on it. This test sends
 //! messages of exactly `maxMessageBytes` back to back and requires every one to arrive.
 
-mod common;
+use crate::native_node;
 
 use std::time::Duration;
 
@@ -34,7 +34,7 @@ fn config() -> NodeConfig {
 
 async fn start() -> (NodeHandle, EventReceiver, Multiaddr) {
     let (handle, events, address) =
-        common::start_node(config(), Some("/ip4/127.0.0.1/udp/0/quic-v1")).await;
+        native_node::start_node(config(), Some("/ip4/127.0.0.1/udp/0/quic-v1")).await;
     (handle, events, address.expect("address"))
 }
 

@@ -1,10 +1,8 @@
 //! The transport and muxer without a swarm: many concurrent streams, and closing.
 
-mod common;
-
 use std::{future::poll_fn, pin::Pin};
 
-use common::*;
+use crate::common::*;
 use futures::{AsyncReadExt as _, AsyncWriteExt as _, FutureExt as _};
 use libp2p::{
     core::{

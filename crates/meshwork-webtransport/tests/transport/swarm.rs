@@ -1,10 +1,8 @@
 //! Two swarms over the transport on loopback: ping, bad certificates, rotation.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use libp2p::{
     identity::Keypair,
     multiaddr::Protocol,

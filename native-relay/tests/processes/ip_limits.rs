@@ -2,7 +2,7 @@
 //! loopback, with the loopback exemption turned off: the third connection from 127.0.0.1 is
 //! refused, and a slot frees when a connection closes.
 
-mod common;
+use crate::native_node;
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ const DEADLINE: Duration = Duration::from_secs(20);
 /// A node; with `listen`, also its full TCP address. Its events are drained.
 async fn start(config: NodeConfig, listen: bool) -> (NodeHandle, Option<Multiaddr>) {
     let (handle, mut events, address) =
-        common::start_node(config, listen.then_some("/ip4/127.0.0.1/tcp/0")).await;
+        native_node::start_node(config, listen.then_some("/ip4/127.0.0.1/tcp/0")).await;
     tokio::spawn(async move { while events.next().await.is_some() {} });
     (handle, address)
 }

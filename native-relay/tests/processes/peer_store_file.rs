@@ -3,7 +3,7 @@
 //! time); a corrupt file is discarded with a report and the peer runs; `meshwork-relay` starts
 //! over a corrupt `<data-dir>/peers.json` and writes a good one.
 
-mod lines;
+use crate::lines;
 
 use lines::Proc;
 

@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests: swarms on this transport, a manual clock, waiting.
-#![allow(dead_code)]
 
 use std::{
     future::Future,

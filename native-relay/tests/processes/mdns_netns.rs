@@ -4,7 +4,7 @@
 //! machine sees the traffic. Needs root and iproute2 (`scripts/setup.sh` installs it; CI runs as
 //! root).
 
-mod lines;
+use crate::lines;
 
 use std::{
     process::{Child, Command, Stdio},

@@ -1,8 +1,6 @@
 //! Listener lifecycle: interface expansion of an unspecified address, removal.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures::StreamExt as _;
 use libp2p::{identity::Keypair, multiaddr::Protocol, ping, swarm::SwarmEvent, Multiaddr, Swarm};
 use meshwork_webtransport::Config;

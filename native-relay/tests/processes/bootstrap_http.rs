@@ -4,7 +4,7 @@
 //! registered at one is found at the other (relays form the DHT backbone); unreachable and
 //! `https` URLs are reported as `FETCH_FAILED` and the peer runs.
 
-mod lines;
+use crate::lines;
 
 use lines::Proc;
 
