@@ -41,16 +41,19 @@ export async function reachRows ({ nodes, messages, intervalsMs = [100, 20] }) {
  * DHT lookups: `nodes` Kademlia servers in one process (memory transport), `lookups` peer
  * lookups one at a time, then lookups of pages (client nodes found by their signed peer records).
  */
-export async function dhtRows ({ nodes, lookups, pruned = false }) {
+export async function dhtRows ({ nodes, lookups, pruned = false, graceSecs, idleSecs, joinMs }) {
   const bin = join(targetDir, 'release', 'examples', 'dht_lookup')
-  const args = ['--nodes', String(nodes), '--lookups', String(lookups), ...(pruned ? ['--pruned'] : [])]
+  const optional = [['--grace-secs', graceSecs], ['--idle-secs', idleSecs], ['--join-ms', joinMs]]
+    .filter(([, v]) => v !== undefined).flatMap(([flag, v]) => [flag, String(v)])
+  const args = ['--nodes', String(nodes), '--lookups', String(lookups), ...(pruned ? ['--pruned'] : []), ...optional]
   const { stdout } = await run(bin, args, { timeout: 1800000, maxBuffer: 1 << 20, env: { ...process.env, RUST_LOG: 'error' } })
     .catch((e) => { throw new Error(`dht_lookup: ${e.message}; stdout ${e.stdout?.slice(-500)}`) })
   const r = JSON.parse(stdout.trim().split('\n').pop())
   const trio = (s, f) => `${f(s.p50)} / ${f(s.p99)} (max ${f(s.max)})`
   const n = (x) => (Number.isFinite(x) ? x.toFixed(0) : 'n/a')
   if (r.failed > 0 || r.pageFailed > 0) throw new Error(`dht_lookup: ${r.failed} server and ${r.pageFailed} page lookups failed`)
-  const how = r.pruned ? 'default connection manager: target 16, max 48' : 'every connection kept'
+  const how = (r.pruned ? 'connection manager target 16, max 48' : 'every connection kept') +
+    `, grace ${r.graceSecs} s, idle timeout ${r.idleSecs} s${r.joinMs ? `, one join every ${r.joinMs} ms` : ''}`
   return [
     [`DHT peer lookup, ${r.nodes} Kademlia servers in one process (memory transport, each joined 3 random others; ${how}), ${r.lookups} lookups one at a time: latency p50 / p99`, trio(r.latencyMs, ms)],
     ['same lookups: Kademlia requests per lookup p50 / p99 (rust-libp2p does not report hop depth; requests are the honest count)', trio(r.requests, n)],

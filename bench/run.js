@@ -167,7 +167,19 @@ try {
   if (want('reach')) rows.push(...await reachRows(SMOKE ? { nodes: 10, messages: 10 } : { nodes: 100, messages: 100 }))
   if (want('circuit')) rows.push(...await circuitRows(SMOKE ? { mib: 4, runs: 1 } : { mib: 256, runs: 3 }))
   // BENCH_DHT_PRUNED=1: the servers prune their connections (the default manager) rather than keep them all.
-  if (want('dht')) rows.push(...await dhtRows(SMOKE ? { nodes: 30, lookups: 20, pruned: true } : { nodes: Number(process.env.BENCH_DHT_NODES ?? 200), lookups: 200, pruned: process.env.BENCH_DHT_PRUNED === '1' }))
+  const optionalNumber = (name) => (process.env[name] === undefined ? undefined : Number(process.env[name]))
+  if (want('dht')) {
+    rows.push(...await dhtRows(SMOKE
+      ? { nodes: 30, lookups: 20, pruned: true, graceSecs: 5, idleSecs: 10 }
+      : {
+          nodes: Number(process.env.BENCH_DHT_NODES ?? 200),
+          lookups: 200,
+          pruned: process.env.BENCH_DHT_PRUNED === '1',
+          graceSecs: optionalNumber('BENCH_DHT_GRACE_SECS'),
+          idleSecs: optionalNumber('BENCH_DHT_IDLE_SECS'),
+          joinMs: optionalNumber('BENCH_DHT_JOIN_MS')
+        }))
+  }
   if (want('scale')) rows.push(...await scaleRows({ sizes: SMOKE ? [50] : (process.env.BENCH_SCALE_SIZES ?? '1000,10000').split(',').map(Number) }))
   if (want('compare')) {
     compare = await compareRows(browser, {

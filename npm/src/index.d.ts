@@ -83,6 +83,7 @@ export interface CoreOptions {
     maxPendingOutgoing?: number
     commandQueue?: number
     eventQueue?: number
+    /** A connection with no open stream is closed after this many seconds (1 to 86,400). Default 60. */
     idleConnectionTimeoutSecs?: number
     /** Inbound connections from one IP address (0: no limit). Default 64. */
     maxConnectionsPerIp?: number

@@ -3,16 +3,24 @@
 //! tables settle, `--lookups L` peer lookups between random pairs, one at a time (so the
 //! figures are latency, not CPU queueing), then L lookups of pages (client nodes known only by
 //! their signed peer records). Prints one JSON line: latency and Kademlia requests per lookup,
-//! p50 / p99 / max, and the process's peak RSS. With `--pruned` the servers run the default
-//! connection manager (target 16, max 48: connections opened for lookups are pruned) instead of
-//! keeping every connection, as a relay does.
+//! p50 / p99 / max, and the process's peak RSS; progress goes to stderr.
+//!
+//! - `--pruned`: the servers run the default connection manager (target 16, max 48:
+//!   connections opened for lookups are pruned) instead of keeping every connection, as a
+//!   relay does.
+//! - `--grace-secs S` (`connections.graceSecs`, default 30) and `--idle-secs S`
+//!   (`limits.idleConnectionTimeoutSecs`, default 60): how long a connection a lookup opened
+//!   outlives it. At 1,000 nodes in one process the defaults hold every node's bootstrap
+//!   connections at once (tens of KiB of buffers each, on both sides).
+//! - `--join-ms M`: a pause after each node joins (default 0), so joins arrive at a pace rather
+//!   than all within a second.
 
 use std::time::{Duration, Instant};
 
 use libp2p::identity::Keypair;
 use meshwork_tests::{
     memory_swarm, run_node,
-    sim::{network_with, server_config, Lcg},
+    sim::{grow, server_config, Lcg, SimNode},
 };
 
 fn arg(name: &str, default: usize) -> usize {
@@ -44,13 +52,14 @@ fn summary(mut values: Vec<f64>) -> serde_json::Value {
     })
 }
 
-/// The process's peak resident memory (VmHWM), in MiB; 0 where /proc is not there.
-fn peak_rss_mib() -> f64 {
+/// One memory figure of this process from /proc/self/status (`VmRSS:` now, `VmHWM:` the peak),
+/// in MiB; 0 where /proc is not there.
+fn rss_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kib| kib.parse::<f64>().ok())
         })
@@ -69,7 +78,27 @@ async fn main() {
     if pruned {
         config.connections = meshwork_core::ConnectionsConfig::default();
     }
-    let nodes = network_with(nodes_wanted, &mut rng, config).await;
+    config.connections.grace_secs =
+        arg("--grace-secs", config.connections.grace_secs as usize) as u64;
+    config.limits.idle_connection_timeout_secs = arg(
+        "--idle-secs",
+        config.limits.idle_connection_timeout_secs as usize,
+    ) as u64;
+    config.validate().expect("valid settings");
+    let join_pause = Duration::from_millis(arg("--join-ms", 0) as u64);
+    let mut nodes: Vec<SimNode> = Vec::with_capacity(nodes_wanted);
+    while nodes.len() < nodes_wanted {
+        grow(&mut nodes, 1, &mut rng, &config).await;
+        tokio::time::sleep(join_pause).await;
+        if nodes.len() % 100 == 0 {
+            eprintln!(
+                "dht_lookup: {} nodes joined after {:.0} s, {:.0} MiB resident",
+                nodes.len(),
+                started.elapsed().as_secs_f64(),
+                rss_mib("VmRSS:")
+            );
+        }
+    }
     let built_secs = started.elapsed().as_secs_f64();
     // Kademlia's automatic bootstrap fills the tables.
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -140,7 +169,10 @@ async fn main() {
             "pageLatencyMs": summary(page_latency),
             "pageRequests": summary(page_requests),
             "pruned": pruned,
-            "peakRssMiB": peak_rss_mib(),
+            "graceSecs": config.connections.grace_secs,
+            "idleSecs": config.limits.idle_connection_timeout_secs,
+            "joinMs": join_pause.as_millis() as u64,
+            "peakRssMiB": rss_mib("VmHWM:"),
         })
     );
     drop(page_handles);

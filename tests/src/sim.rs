@@ -108,10 +108,16 @@ pub async fn network(count: usize, rng: &mut Lcg) -> Vec<SimNode> {
 /// [`network`] of nodes with `config`.
 pub async fn network_with(count: usize, rng: &mut Lcg, config: NodeConfig) -> Vec<SimNode> {
     let mut nodes: Vec<SimNode> = Vec::with_capacity(count);
+    grow(&mut nodes, count, rng, &config).await;
+    nodes
+}
+
+/// Add `count` nodes with `config` to `nodes`, each joining three random earlier ones (so a
+/// caller can build a large network in steps and report on each).
+pub async fn grow(nodes: &mut Vec<SimNode>, count: usize, rng: &mut Lcg, config: &NodeConfig) {
     for _ in 0..count {
         let node = start_with(Keypair::generate_ed25519(), config.clone()).await;
-        join(&node, &nodes, rng).await;
+        join(&node, nodes, rng).await;
         nodes.push(node);
     }
-    nodes
 }

@@ -160,7 +160,8 @@ pub struct LimitsConfig {
     pub command_queue: usize,
     /// Capacity of the event channel out of the event loop. Default 1,024.
     pub event_queue: usize,
-    /// A connection with no open stream is closed after this many seconds. Default 60.
+    /// A connection with no open stream is closed after this many seconds (1 to 86,400).
+    /// Default 60.
     pub idle_connection_timeout_secs: u64,
     /// Most inbound connections from one IP address (pending and established; relayed ones
     /// are not counted); 0 for no limit. Default 64.
@@ -392,6 +393,11 @@ impl NodeConfig {
                 "limits.maxEstablished and limits.maxEstablishedPerPeer must be at least 1".into(),
             );
         }
+        // 0 would close every connection the moment no stream is open (before a lookup's
+        // next request can reuse it); above a day an idle connection is a leak.
+        if !(1..=86_400).contains(&l.idle_connection_timeout_secs) {
+            return Err("limits.idleConnectionTimeoutSecs must be between 1 and 86400".into());
+        }
         for (name, secs) in [
             ("pingIntervalSecs", self.ping_interval_secs),
             ("pingTimeoutSecs", self.ping_timeout_secs),
@@ -452,6 +458,25 @@ mod tests {
         let mut c = NodeConfig::default();
         c.limits.command_queue = 0;
         assert!(c.validate().unwrap_err().contains("commandQueue"));
+    }
+
+    #[test]
+    fn idle_timeout_is_bounded() {
+        for (secs, ok) in [
+            (0, false),
+            (1, true),
+            (60, true),
+            (86_400, true),
+            (86_401, false),
+        ] {
+            let mut c = NodeConfig::default();
+            c.limits.idle_connection_timeout_secs = secs;
+            let result = c.validate();
+            assert_eq!(result.is_ok(), ok, "{secs}: {result:?}");
+            if !ok {
+                assert!(result.unwrap_err().contains("idleConnectionTimeoutSecs"));
+            }
+        }
     }
 
     #[test]
