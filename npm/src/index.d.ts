@@ -436,7 +436,10 @@ export declare class MeshworkNode extends EventTarget {
   registerService (serviceId: string, options: ServiceOptions): Promise<ServiceRecord>
   /** Stop providing a service (a signed departure replaces the record); whether it was registered. */
   unregisterService (serviceId: string): Promise<boolean>
-  /** The freshest live, validly signed record of a service; rejects with INVALID_OPTIONS or NOT_FOUND. */
+  /**
+   * The freshest live, validly signed record of a service; rejects with INVALID_OPTIONS or NOT_FOUND
+   * (DISCOVERY_FAILED if no DHT server became known within 10 s of the call).
+   */
   findService (serviceId: string): Promise<ServiceRecord>
   /**
    * Measure stream throughput to a peer serving the libp2p perf protocol (`/perf/1.0.0`, e.g. a

@@ -402,7 +402,9 @@ impl NodeHandle {
     }
 
     /// The freshest live record of a service, from its DHT set and what gossip brought;
-    /// `NOT_FOUND` if there is none (or every provider departed).
+    /// `NOT_FOUND` if there is none (or every provider departed). Called right after
+    /// connecting, it waits up to 10 s for the first DHT server to be known
+    /// (`DISCOVERY_FAILED` if none is).
     pub async fn find_service(
         &self,
         service: impl Into<String>,

@@ -29,17 +29,29 @@ const SET_COPIES: usize = 3;
 const REFRESH_RETRY: Duration = Duration::from_secs(30);
 /// Address changes re-sign a registration at most this often.
 const MIN_RESIGN_GAP: Duration = Duration::from_secs(5);
-/// How long a registration made before any DHT server is known waits for one.
+/// How long a registration or lookup made before any DHT server is known waits for one.
 const SERVER_WAIT: Duration = Duration::from_secs(10);
-/// Registrations waiting for a DHT server, at most.
+/// Registrations and lookups waiting for a DHT server, at most.
 const MAX_WAITING: usize = 64;
 
-/// A registration made before this node knew any DHT server (right after it connected).
+/// A registration or lookup made before this node knew any DHT server (right after it
+/// connected: identify has not told Kademlia of a server yet).
 pub(super) struct Waiting {
-    service: String,
-    registration: Registration,
-    reply: Reply<ServiceView>,
+    call: WaitingCall,
     until: Instant,
+}
+
+/// What waits for a DHT server.
+enum WaitingCall {
+    Register {
+        service: String,
+        registration: Registration,
+        reply: Reply<ServiceView>,
+    },
+    Find {
+        service: String,
+        reply: Reply<ServiceView>,
+    },
 }
 
 /// A service this node registered and keeps refreshed.
@@ -80,20 +92,11 @@ impl EventLoop {
         reply: Reply<ServiceView>,
     ) {
         let valid = services::validate_service_id(&service).and_then(|_| registration.validate());
-        if valid.is_ok() && self.swarm.behaviour_mut().kad.kbuckets().next().is_none() {
-            // Connected a moment ago: identify has not told us of a DHT server yet.
-            if self.services_waiting.len() >= MAX_WAITING {
-                let _ = reply.send(Err(CoreError::new(
-                    ErrorCode::LimitReached,
-                    format!("{MAX_WAITING} registrations already wait for a DHT server"),
-                )));
-                return;
-            }
-            self.services_waiting.push(Waiting {
+        if valid.is_ok() && !self.knows_dht_server() {
+            self.wait_for_dht_server(WaitingCall::Register {
                 service,
                 registration,
                 reply,
-                until: Instant::now() + SERVER_WAIT,
             });
             return;
         }
@@ -155,6 +158,11 @@ impl EventLoop {
     pub(super) fn find_service(&mut self, service: String, reply: Reply<ServiceView>) {
         if let Err(e) = services::validate_service_id(&service).and_then(|_| self.dht_room()) {
             let _ = reply.send(Err(e));
+            return;
+        }
+        if !self.knows_dht_server() {
+            // A lookup with an empty routing table asks nobody and finds nothing.
+            self.wait_for_dht_server(WaitingCall::Find { service, reply });
             return;
         }
         let id = self
@@ -446,22 +454,59 @@ impl EventLoop {
         }
     }
 
-    /// Registrations that waited for a DHT server: go on once one is known, fail at their
-    /// deadline.
+    /// Kademlia's routing table holds at least one server.
+    fn knows_dht_server(&mut self) -> bool {
+        self.swarm.behaviour_mut().kad.kbuckets().next().is_some()
+    }
+
+    /// Park `call` until a DHT server is known (at most [`SERVER_WAIT`], at most
+    /// [`MAX_WAITING`] calls).
+    fn wait_for_dht_server(&mut self, call: WaitingCall) {
+        if self.services_waiting.len() >= MAX_WAITING {
+            let reply = match call {
+                WaitingCall::Register { reply, .. } | WaitingCall::Find { reply, .. } => reply,
+            };
+            let _ = reply.send(Err(CoreError::new(
+                ErrorCode::LimitReached,
+                format!("{MAX_WAITING} service calls already wait for a DHT server"),
+            )));
+            return;
+        }
+        self.services_waiting.push(Waiting {
+            call,
+            until: Instant::now() + SERVER_WAIT,
+        });
+    }
+
+    /// Registrations and lookups that waited for a DHT server: go on once one is known, fail
+    /// at their deadline.
     pub(super) fn retry_waiting_services(&mut self, now: Instant) {
         if self.services_waiting.is_empty() {
             return;
         }
-        let known = self.swarm.behaviour_mut().kad.kbuckets().next().is_some();
+        let known = self.knows_dht_server();
         for w in std::mem::take(&mut self.services_waiting) {
-            if known {
-                self.register_service(w.service, w.registration, w.reply);
-            } else if now >= w.until {
-                let _ = w.reply.send(Err(discovery_failed(format!(
-                    "no DHT server known within {SERVER_WAIT:?} to store the record"
-                ))));
-            } else {
-                self.services_waiting.push(w);
+            match w.call {
+                WaitingCall::Register {
+                    service,
+                    registration,
+                    reply,
+                } if known => self.register_service(service, registration, reply),
+                WaitingCall::Find { service, reply } if known => self.find_service(service, reply),
+                WaitingCall::Register { reply, .. } if now >= w.until => {
+                    let _ = reply.send(Err(discovery_failed(format!(
+                        "no DHT server known within {SERVER_WAIT:?} to store the record"
+                    ))));
+                }
+                WaitingCall::Find { reply, .. } if now >= w.until => {
+                    let _ = reply.send(Err(discovery_failed(format!(
+                        "no DHT server known within {SERVER_WAIT:?} to ask"
+                    ))));
+                }
+                call => self.services_waiting.push(Waiting {
+                    call,
+                    until: w.until,
+                }),
             }
         }
     }
