@@ -414,18 +414,19 @@ export declare class MeshworkNode extends EventTarget {
   discover (namespace: string): Promise<DiscoveredPeer[]>
   /**
    * Find a peer's addresses through the DHT (a page by its signed peer record: its relay circuit
-   * addresses). Each ends in `/p2p/<peerId>`. Rejects with INVALID_PEER_ID or NOT_FOUND.
+   * addresses). Each ends in `/p2p/<peerId>`. Rejects with INVALID_PEER_ID or NOT_FOUND
+   * (DISCOVERY_FAILED if no DHT server became known within 10 s of the call).
    */
   findPeer (peerId: string): Promise<string[]>
   /** Store a record at `quorum` (default 1) or more DHT servers; republished while the node runs. */
   putRecord (key: string, value: Uint8Array, options?: QuorumOptions): Promise<void>
-  /** The first value seen in `quorum` (default 1) matching copies; rejects with NOT_FOUND. */
+  /** The first value seen in `quorum` (default 1) matching copies; rejects with NOT_FOUND (DISCOVERY_FAILED as `findPeer`). */
   getRecord (key: string, options?: QuorumOptions): Promise<Uint8Array>
   /** Announce in the DHT that this page provides `key` (provider records, republished while it runs). */
   provide (key: string): Promise<void>
   /** Stop announcing `key`; whether this page provided it. */
   stopProviding (key: string): Promise<boolean>
-  /** Up to `limit` (1 to 20, default 20) providers of `key` other than this page, with their addresses; possibly none. */
+  /** Up to `limit` (1 to 20, default 20) providers of `key` other than this page, with their addresses; possibly none (DISCOVERY_FAILED as `findPeer`). */
   findProviders (key: string, options?: { limit?: number }): Promise<Array<{ peerId: string, addresses: string[] }>>
   /**
    * Register (or update) a service this page provides: a record signed by this node, with its

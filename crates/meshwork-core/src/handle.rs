@@ -299,7 +299,9 @@ impl NodeHandle {
     }
 
     /// Find a peer's addresses through the DHT (a page is found by its signed peer record, which
-    /// holds its circuit addresses). Fails with `NOT_FOUND`.
+    /// holds its circuit addresses). Fails with `NOT_FOUND`. Like every DHT call, one made
+    /// before any DHT server is known (right after connecting) waits up to 10 s for one, then
+    /// fails with `DISCOVERY_FAILED`.
     pub async fn find_peer(&self, peer: PeerId) -> Result<crate::dht::FoundPeer, CoreError> {
         self.call(|reply| Command::FindPeer { peer, reply }).await
     }
@@ -321,7 +323,7 @@ impl NodeHandle {
     }
 
     /// Fetch a record: the first value seen in `quorum` matching copies. Fails with
-    /// `NOT_FOUND`.
+    /// `NOT_FOUND` (waits for a first DHT server as [`Self::find_peer`] does).
     pub async fn get_record(&self, key: Vec<u8>, quorum: usize) -> Result<Vec<u8>, CoreError> {
         self.call(|reply| Command::GetRecord { key, quorum, reply })
             .await
@@ -343,7 +345,8 @@ impl NodeHandle {
 
     /// Up to `limit` (1 to 20) providers of `key` other than this node, each with addresses:
     /// the ones this node knows, else the provider is looked up with [`Self::find_peer`]
-    /// (left empty if that fails). An empty list if there is none.
+    /// (left empty if that fails). An empty list if there is none. Waits for a first DHT
+    /// server as [`Self::find_peer`] does.
     pub async fn find_providers(
         &self,
         key: Vec<u8>,

@@ -13,5 +13,6 @@ mod perf;
 mod providers;
 mod relay;
 mod rendezvous;
+mod server_wait;
 mod services;
 mod webtransport;

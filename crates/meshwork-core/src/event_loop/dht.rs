@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, num::NonZeroUsize};
 
-use super::EventLoop;
+use super::{server_wait::WaitingCall, EventLoop};
 use crate::{command::Reply, dht, CoreError, ErrorCode};
 use libp2p::{
     kad::{self, GetRecordOk, InboundRequest, QueryId, QueryResult, Quorum, Record},
@@ -77,6 +77,10 @@ impl EventLoop {
             let _ = reply.send(Err(e));
             return;
         }
+        if !self.knows_dht_server() {
+            self.wait_for_dht_server(WaitingCall::FindPeer { peer, reply });
+            return;
+        }
         // Only the single closest peer is wanted: if the peer is a DHT server, that is itself,
         // and the query ends once it answers (far fewer requests than the 20 closest).
         let id = self
@@ -136,6 +140,10 @@ impl EventLoop {
             .and_then(|_| dht::validate_record(&key, &[], usize::MAX))
         {
             let _ = reply.send(Err(e));
+            return;
+        }
+        if !self.knows_dht_server() {
+            self.wait_for_dht_server(WaitingCall::GetRecord { key, quorum, reply });
             return;
         }
         let id = self

@@ -14,6 +14,7 @@ mod peer_store;
 mod providers;
 mod relays;
 mod rendezvous;
+mod server_wait;
 mod services;
 mod system_topics;
 
@@ -168,8 +169,8 @@ pub struct EventLoop {
     own_services: std::collections::BTreeMap<String, services::OwnService>,
     /// Service records heard, at most `services.max_cached_records`.
     service_cache: crate::services::cache::ServiceCache,
-    /// Registrations made before a DHT server was known (at most 64, 10 s each).
-    services_waiting: Vec<services::Waiting>,
+    /// DHT calls made before any DHT server was known (`server_wait`).
+    server_waits: Vec<server_wait::Waiting>,
     /// Relay selection: the kept relays' status, refusals, a move in progress.
     relay_selection: relays::RelaySelection,
     /// On a relay: reservations and circuits held, status answers being written.
@@ -232,7 +233,7 @@ impl EventLoop {
             queued: VecDeque::new(),
             listeners: Vec::new(),
             own_services: std::collections::BTreeMap::new(),
-            services_waiting: Vec::new(),
+            server_waits: Vec::new(),
             service_cache: crate::services::cache::ServiceCache::new(
                 config.services.max_cached_records,
             ),
@@ -354,6 +355,7 @@ impl EventLoop {
         self.close_upgraded_relayed(now);
         self.rendezvous_tick(now);
         self.refresh_own_peer_record();
+        self.retry_server_waits(now);
         self.services_tick(now);
         self.peer_exchange_tick(now);
         self.connections_tick(now);
@@ -872,7 +874,7 @@ impl EventLoop {
             }
             BehaviourEvent::Kad(kad::Event::RoutingUpdated { peer, .. }) => {
                 tracing::trace!(%peer, "kademlia routing table updated");
-                self.retry_waiting_services(web_time::Instant::now());
+                self.retry_server_waits(web_time::Instant::now());
             }
             _ => {}
         }

@@ -10,7 +10,7 @@ use libp2p::{
     Multiaddr, PeerId,
 };
 
-use super::{dht::DhtQuery, EventLoop};
+use super::{dht::DhtQuery, server_wait::WaitingCall, EventLoop};
 use crate::{command::Reply, dht, CoreError, ErrorCode};
 
 /// Most providers one `find_providers` returns.
@@ -83,6 +83,10 @@ impl EventLoop {
             });
         if let Err(e) = checked {
             let _ = reply.send(Err(e));
+            return;
+        }
+        if !self.knows_dht_server() {
+            self.wait_for_dht_server(WaitingCall::FindProviders { key, limit, reply });
             return;
         }
         let id = self

@@ -10,7 +10,7 @@ use libp2p::{
 };
 use web_time::{Duration, Instant};
 
-use super::{dht::DhtQuery, system_topics::Verdict, EventLoop};
+use super::{dht::DhtQuery, server_wait::WaitingCall, system_topics::Verdict, EventLoop};
 use crate::{
     clock::now_ms,
     command::Reply,
@@ -29,30 +29,6 @@ const SET_COPIES: usize = 3;
 const REFRESH_RETRY: Duration = Duration::from_secs(30);
 /// Address changes re-sign a registration at most this often.
 const MIN_RESIGN_GAP: Duration = Duration::from_secs(5);
-/// How long a registration or lookup made before any DHT server is known waits for one.
-const SERVER_WAIT: Duration = Duration::from_secs(10);
-/// Registrations and lookups waiting for a DHT server, at most.
-const MAX_WAITING: usize = 64;
-
-/// A registration or lookup made before this node knew any DHT server (right after it
-/// connected: identify has not told Kademlia of a server yet).
-pub(super) struct Waiting {
-    call: WaitingCall,
-    until: Instant,
-}
-
-/// What waits for a DHT server.
-enum WaitingCall {
-    Register {
-        service: String,
-        registration: Registration,
-        reply: Reply<ServiceView>,
-    },
-    Find {
-        service: String,
-        reply: Reply<ServiceView>,
-    },
-}
 
 /// A service this node registered and keeps refreshed.
 pub(super) struct OwnService {
@@ -93,7 +69,7 @@ impl EventLoop {
     ) {
         let valid = services::validate_service_id(&service).and_then(|_| registration.validate());
         if valid.is_ok() && !self.knows_dht_server() {
-            self.wait_for_dht_server(WaitingCall::Register {
+            self.wait_for_dht_server(WaitingCall::RegisterService {
                 service,
                 registration,
                 reply,
@@ -162,7 +138,7 @@ impl EventLoop {
         }
         if !self.knows_dht_server() {
             // A lookup with an empty routing table asks nobody and finds nothing.
-            self.wait_for_dht_server(WaitingCall::Find { service, reply });
+            self.wait_for_dht_server(WaitingCall::FindService { service, reply });
             return;
         }
         let id = self
@@ -454,67 +430,9 @@ impl EventLoop {
         }
     }
 
-    /// Kademlia's routing table holds at least one server.
-    fn knows_dht_server(&mut self) -> bool {
-        self.swarm.behaviour_mut().kad.kbuckets().next().is_some()
-    }
-
-    /// Park `call` until a DHT server is known (at most [`SERVER_WAIT`], at most
-    /// [`MAX_WAITING`] calls).
-    fn wait_for_dht_server(&mut self, call: WaitingCall) {
-        if self.services_waiting.len() >= MAX_WAITING {
-            let reply = match call {
-                WaitingCall::Register { reply, .. } | WaitingCall::Find { reply, .. } => reply,
-            };
-            let _ = reply.send(Err(CoreError::new(
-                ErrorCode::LimitReached,
-                format!("{MAX_WAITING} service calls already wait for a DHT server"),
-            )));
-            return;
-        }
-        self.services_waiting.push(Waiting {
-            call,
-            until: Instant::now() + SERVER_WAIT,
-        });
-    }
-
-    /// Registrations and lookups that waited for a DHT server: go on once one is known, fail
-    /// at their deadline.
-    pub(super) fn retry_waiting_services(&mut self, now: Instant) {
-        if self.services_waiting.is_empty() {
-            return;
-        }
-        let known = self.knows_dht_server();
-        for w in std::mem::take(&mut self.services_waiting) {
-            match w.call {
-                WaitingCall::Register {
-                    service,
-                    registration,
-                    reply,
-                } if known => self.register_service(service, registration, reply),
-                WaitingCall::Find { service, reply } if known => self.find_service(service, reply),
-                WaitingCall::Register { reply, .. } if now >= w.until => {
-                    let _ = reply.send(Err(discovery_failed(format!(
-                        "no DHT server known within {SERVER_WAIT:?} to store the record"
-                    ))));
-                }
-                WaitingCall::Find { reply, .. } if now >= w.until => {
-                    let _ = reply.send(Err(discovery_failed(format!(
-                        "no DHT server known within {SERVER_WAIT:?} to ask"
-                    ))));
-                }
-                call => self.services_waiting.push(Waiting {
-                    call,
-                    until: w.until,
-                }),
-            }
-        }
-    }
-
     /// Once a tick: drop expired cached records; refresh registrations that are due or whose
     /// addresses changed.
     pub(super) fn services_tick(&mut self, now: Instant) {
-        self.retry_waiting_services(now);
         self.service_cache.expire(now_ms());
         if self.own_services.is_empty() {
             return;

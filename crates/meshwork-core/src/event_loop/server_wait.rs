@@ -1,0 +1,133 @@
+//! DHT calls made before this node knows any DHT server: right after connecting, identify has
+//! not yet told Kademlia of one, and a query with an empty routing table asks nobody (a lookup
+//! answers "not found", a registration stores nothing). Such calls wait, bounded in number and
+//! time, and go on at the first routing-table update.
+
+use libp2p::PeerId;
+use web_time::{Duration, Instant};
+
+use super::EventLoop;
+use crate::{
+    command::Reply,
+    dht,
+    services::{record::ServiceView, Registration},
+    CoreError, ErrorCode,
+};
+
+/// How long a call made before any DHT server is known waits for one.
+pub(super) const SERVER_WAIT: Duration = Duration::from_secs(10);
+/// Calls waiting for a DHT server, at most.
+const MAX_WAITING: usize = 64;
+
+/// A call waiting for a DHT server, and until when.
+pub(super) struct Waiting {
+    call: WaitingCall,
+    until: Instant,
+}
+
+/// The DHT calls that wait; each is the command's arguments and its reply, already validated.
+pub(super) enum WaitingCall {
+    RegisterService {
+        service: String,
+        registration: Registration,
+        reply: Reply<ServiceView>,
+    },
+    FindService {
+        service: String,
+        reply: Reply<ServiceView>,
+    },
+    FindPeer {
+        peer: PeerId,
+        reply: Reply<dht::FoundPeer>,
+    },
+    GetRecord {
+        key: Vec<u8>,
+        quorum: usize,
+        reply: Reply<Vec<u8>>,
+    },
+    FindProviders {
+        key: Vec<u8>,
+        limit: usize,
+        reply: Reply<Vec<dht::Provider>>,
+    },
+}
+
+impl WaitingCall {
+    /// Answer the call with `error`.
+    fn fail(self, error: CoreError) {
+        match self {
+            Self::RegisterService { reply, .. } | Self::FindService { reply, .. } => {
+                let _ = reply.send(Err(error));
+            }
+            Self::FindPeer { reply, .. } => {
+                let _ = reply.send(Err(error));
+            }
+            Self::GetRecord { reply, .. } => {
+                let _ = reply.send(Err(error));
+            }
+            Self::FindProviders { reply, .. } => {
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
+}
+
+impl EventLoop {
+    /// Kademlia's routing table holds at least one server.
+    pub(super) fn knows_dht_server(&mut self) -> bool {
+        self.swarm.behaviour_mut().kad.kbuckets().next().is_some()
+    }
+
+    /// Park `call` until a DHT server is known (at most [`SERVER_WAIT`]; at most
+    /// [`MAX_WAITING`] calls, beyond which it is `LIMIT_REACHED`).
+    pub(super) fn wait_for_dht_server(&mut self, call: WaitingCall) {
+        if self.server_waits.len() >= MAX_WAITING {
+            call.fail(CoreError::new(
+                ErrorCode::LimitReached,
+                format!("{MAX_WAITING} DHT calls already wait for a DHT server"),
+            ));
+            return;
+        }
+        self.server_waits.push(Waiting {
+            call,
+            until: Instant::now() + SERVER_WAIT,
+        });
+    }
+
+    /// Calls that waited for a DHT server: go on once one is known, fail with
+    /// `DISCOVERY_FAILED` at their deadline. Run on routing-table updates and every tick.
+    pub(super) fn retry_server_waits(&mut self, now: Instant) {
+        if self.server_waits.is_empty() {
+            return;
+        }
+        let known = self.knows_dht_server();
+        for w in std::mem::take(&mut self.server_waits) {
+            if known {
+                self.resume(w.call);
+            } else if now >= w.until {
+                w.call.fail(CoreError::new(
+                    ErrorCode::DiscoveryFailed,
+                    format!("no DHT server known within {SERVER_WAIT:?} of the call"),
+                ));
+            } else {
+                self.server_waits.push(w);
+            }
+        }
+    }
+
+    fn resume(&mut self, call: WaitingCall) {
+        match call {
+            WaitingCall::RegisterService {
+                service,
+                registration,
+                reply,
+            } => self.register_service(service, registration, reply),
+            WaitingCall::FindService { service, reply } => self.find_service(service, reply),
+            WaitingCall::FindPeer { peer, reply } => self.find_peer(peer, reply),
+            WaitingCall::GetRecord { key, quorum, reply } => self.get_record(key, quorum, reply),
+            WaitingCall::FindProviders { key, limit, reply } => {
+                self.find_providers(key, limit, reply)
+            }
+        }
+    }
+}

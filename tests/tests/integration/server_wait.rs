@@ -1,0 +1,75 @@
+//! DHT calls made before a node knows any DHT server: a lookup made before the node has even
+//! dialled one waits, and answers once a server is known; with none known it fails with
+//! `DISCOVERY_FAILED` at the deadline (10 s) instead of a `NOT_FOUND` from asking nobody.
+
+use std::time::Duration;
+
+use meshwork_core::ErrorCode;
+use meshwork_tests::{
+    sim::{network, server_config, Lcg},
+    spawn_node,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_wait_for_the_first_dht_server() {
+    let dht = network(4, &mut Lcg(5)).await;
+    let newcomer = spawn_node(server_config()).await;
+    let target = dht[3].peer_id();
+
+    // Asked before any connection: the lookups wait rather than answer from an empty table.
+    let finding = tokio::spawn({
+        let handle = newcomer.handle.clone();
+        async move { handle.find_peer(target).await }
+    });
+    let reading = tokio::spawn({
+        let handle = newcomer.handle.clone();
+        async move { handle.get_record(b"nobody/stored/this".to_vec(), 1).await }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !finding.is_finished(),
+        "the lookup did not wait for a server"
+    );
+    newcomer
+        .handle
+        .dial(dht[0].full_address())
+        .await
+        .expect("dial a server");
+
+    let found = tokio::time::timeout(Duration::from_secs(20), finding)
+        .await
+        .expect("the waiting lookup went on")
+        .expect("task")
+        .expect("found once a server was known");
+    assert!(found
+        .addresses
+        .iter()
+        .any(|a| a.to_string().starts_with(&dht[3].address.to_string())));
+    // The record lookup went on too, and asked: nobody has it.
+    let missing = tokio::time::timeout(Duration::from_secs(20), reading)
+        .await
+        .expect("the waiting record lookup went on")
+        .expect("task")
+        .unwrap_err();
+    assert_eq!(missing.code, ErrorCode::NotFound, "{missing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_server_a_lookup_fails_with_discovery_failed_at_the_deadline() {
+    let alone = spawn_node(server_config()).await;
+    let started = std::time::Instant::now();
+    let e = tokio::time::timeout(
+        Duration::from_secs(30),
+        alone.handle.find_providers(b"k".to_vec(), 1),
+    )
+    .await
+    .expect("answered by the deadline")
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::DiscoveryFailed, "{e}");
+    // Not before the wait: catches a lookup that gave up at once.
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+}
