@@ -299,9 +299,10 @@ impl NodeHandle {
     }
 
     /// Find a peer's addresses through the DHT (a page is found by its signed peer record, which
-    /// holds its circuit addresses). Fails with `NOT_FOUND`. Like every DHT call, one made
-    /// before any DHT server is known (right after connecting) waits up to 10 s for one, then
-    /// fails with `DISCOVERY_FAILED`.
+    /// holds its circuit addresses). Fails with `NOT_FOUND`. Like the other lookups and
+    /// [`Self::register_service`] (not `put_record` or `provide`), a call made before any DHT
+    /// server is known (right after connecting) waits up to 10 s for one, then fails with
+    /// `DISCOVERY_FAILED`.
     pub async fn find_peer(&self, peer: PeerId) -> Result<crate::dht::FoundPeer, CoreError> {
         self.call(|reply| Command::FindPeer { peer, reply }).await
     }
