@@ -63,6 +63,31 @@ export async function dhtRows ({ nodes, lookups, pruned = false, graceSecs, idle
   ]
 }
 
+/**
+ * DHT routing at scale: `nodes` Kademlia-only nodes (meshwork's Kademlia and identify) in one
+ * process (memory transport), `lookups` peer lookups one at a time, with hop counts from
+ * rust-libp2p's trace of each query (tests/examples/dht_routing.rs).
+ */
+export async function dhtRoutingRows ({ nodes, lookups }) {
+  const bin = join(targetDir, 'release', 'examples', 'dht_routing')
+  const { stdout } = await run(bin, ['--nodes', String(nodes), '--lookups', String(lookups)], { timeout: 2400000, maxBuffer: 1 << 20 })
+    .catch((e) => { throw new Error(`dht_routing: ${e.message}; stdout ${e.stdout?.slice(-500)}`) })
+  const r = JSON.parse(stdout.trim().split('\n').pop())
+  if (r.failed > 0 || r.untraced > 0) throw new Error(`dht_routing: ${r.failed} lookups failed, ${r.untraced} without a hop count`)
+  const trio = (s, f) => `${f(s.p50)} / ${f(s.p99)} (max ${f(s.max)})`
+  const n = (x) => x.toFixed(0)
+  const spread = Object.entries(r.hopCounts).map(([hops, count]) => `${hops}: ${count}`).join(', ')
+  const how = `${r.nodes} Kademlia-only nodes in one process (meshwork's Kademlia and identify; memory transport, Noise, yamux; each joined 3 random others, one join every ${r.joinMs} ms; idle connections close after ${r.idleSecs} s; periodic bootstrap ${r.periodicBootstrap ? 'on' : 'off'})`
+  return [
+    [`DHT peer lookup, ${how}, ${r.lookups} lookups one at a time: latency p50 / p99`, trio(r.latencyMs, ms)],
+    ['same lookups: hops (answers in the chain that named the target; 0: the querier\'s own table had it) p50 / p99', `${trio(r.hops, n)}; lookups per hop count: ${spread}`],
+    ['same lookups: Kademlia requests per lookup p50 / p99', trio(r.requests, n)],
+    ['same lookups run again at once (warm: their connections still open): latency p50 / p99', trio(r.warmLatencyMs, ms)],
+    [`${r.nodes} nodes joined; then their own bootstrap lookups ${r.settled ? 'done' : 'NOT done (gave up waiting)'}; the whole run: connections opened (most open at once), Kademlia requests answered; peak RSS`,
+      `${r.buildSecs.toFixed(0)} s; ${r.settleSecs.toFixed(0)} s more; ${r.connectionsOpened} (${r.peakConnectionsOpen}), ${r.requestsAnswered}; ${r.peakRssMiB.toFixed(0)} MiB`]
+  ]
+}
+
 /** A relay config file (TOML) in a fresh temporary directory. */
 export function relayConfigFile (text) {
   const file = join(mkdtempSync(join(tmpdir(), 'mw-bench-')), 'relay.toml')

@@ -28,7 +28,7 @@ import { discoveryRows } from './discovery.js'
 import { meshworkLoadToConnected } from './page-load.js'
 import { compareRows } from './compare.js'
 import { rssKiB } from './rss.js'
-import { circuitRows, dhtRows, reachRows, scaleRows } from './native.js'
+import { circuitRows, dhtRoutingRows, dhtRows, reachRows, scaleRows } from './native.js'
 
 // The latency runs send 200 messages/s from one author: above the default per-author flood limit
 // (10/s, for untrusted crowds), so every node here allows more.
@@ -179,6 +179,9 @@ try {
           idleSecs: optionalNumber('BENCH_DHT_IDLE_SECS'),
           joinMs: optionalNumber('BENCH_DHT_JOIN_MS')
         }))
+    rows.push(...await dhtRoutingRows(SMOKE
+      ? { nodes: 30, lookups: 20 }
+      : { nodes: Number(process.env.BENCH_DHT_ROUTING_NODES ?? 1000), lookups: 500 }))
   }
   if (want('scale')) rows.push(...await scaleRows({ sizes: SMOKE ? [50] : (process.env.BENCH_SCALE_SIZES ?? '1000,10000').split(',').map(Number) }))
   if (want('compare')) {

@@ -5,7 +5,9 @@
 # set the sample sizes (BENCH_LOAD_MESSAGES, BENCH_LOAD_LATENCY_MESSAGES for gossip load;
 # BENCH_B2B_* for browser to browser; BENCH_SCALE_SIZES, default 1000,10000, for relay scale;
 # BENCH_DHT_NODES, default 200, BENCH_DHT_PRUNED=1, BENCH_DHT_GRACE_SECS, BENCH_DHT_IDLE_SECS and
-# BENCH_DHT_JOIN_MS for DHT lookups (see tests/examples/dht_lookup.rs); BENCH_RESTART_RUNS, default 5, and
+# BENCH_DHT_JOIN_MS for DHT lookups of full nodes (see tests/examples/dht_lookup.rs),
+# BENCH_DHT_ROUTING_NODES, default 1000, for DHT routing at scale (tests/examples/dht_routing.rs);
+# BENCH_RESTART_RUNS, default 5, and
 # BENCH_RESTART_DOWN_MS, default 5000, for the relay restart);
 # BENCH_ONLY=size,load,latency,rss,throughput,gossipload,b2b,restart,reach,circuit,scale,dht,compare picks
 # sections; `compare` is meshwork next to js-libp2p (bench/compare.js; BENCH_COMPARE_RUNS,

@@ -19,52 +19,10 @@ use std::time::{Duration, Instant};
 
 use libp2p::identity::Keypair;
 use meshwork_tests::{
+    bench_stats::{arg, flag, rss_mib, summary},
     memory_swarm, run_node,
     sim::{grow, server_config, Lcg, SimNode},
 };
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number"))
-        })
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn summary(mut values: Vec<f64>) -> serde_json::Value {
-    values.sort_by(f64::total_cmp);
-    serde_json::json!({
-        "p50": percentile(&values, 0.5),
-        "p99": percentile(&values, 0.99),
-        "max": values.last().copied().unwrap_or(f64::NAN),
-    })
-}
-
-/// One memory figure of this process from /proc/self/status (`VmRSS:` now, `VmHWM:` the peak),
-/// in MiB; 0 where /proc is not there.
-fn rss_mib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -73,7 +31,7 @@ async fn main() {
     let pages = arg("--pages", 20).max(1);
     let mut rng = Lcg(11);
     let started = Instant::now();
-    let pruned = std::env::args().any(|a| a == "--pruned");
+    let pruned = flag("--pruned");
     let mut config = server_config();
     if pruned {
         config.connections = meshwork_core::ConnectionsConfig::default();
@@ -90,7 +48,7 @@ async fn main() {
     while nodes.len() < nodes_wanted {
         grow(&mut nodes, 1, &mut rng, &config).await;
         tokio::time::sleep(join_pause).await;
-        if nodes.len() % 100 == 0 {
+        if nodes.len().is_multiple_of(100) {
             eprintln!(
                 "dht_lookup: {} nodes joined after {:.0} s, {:.0} MiB resident",
                 nodes.len(),

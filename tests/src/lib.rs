@@ -1,6 +1,9 @@
 //! Helpers for the integration tests: meshwork nodes in one process on libp2p's memory
 //! transport, each running the real core event loop on tokio.
 
+pub mod bench_stats;
+pub mod hop_trace;
+pub mod kad_sim;
 pub mod sim;
 
 use std::time::Duration;
@@ -84,6 +87,15 @@ pub fn raw_memory_swarm<B: libp2p::swarm::NetworkBehaviour>(
     keypair: Keypair,
     behaviour: impl FnOnce(&Keypair) -> B,
 ) -> libp2p::Swarm<B> {
+    raw_memory_swarm_with_idle(keypair, Duration::from_secs(60), behaviour)
+}
+
+/// [`raw_memory_swarm`] whose connections close after `idle` without streams.
+pub fn raw_memory_swarm_with_idle<B: libp2p::swarm::NetworkBehaviour>(
+    keypair: Keypair,
+    idle: Duration,
+    behaviour: impl FnOnce(&Keypair) -> B,
+) -> libp2p::Swarm<B> {
     SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_other_transport(|key| {
@@ -95,7 +107,7 @@ pub fn raw_memory_swarm<B: libp2p::swarm::NetworkBehaviour>(
         .expect("memory transport")
         .with_behaviour(|key| behaviour(key))
         .expect("behaviour")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
         .build()
 }
 

@@ -113,12 +113,7 @@ impl Behaviour {
                 config.limits.per_ip_exempt_loopback,
             ),
             blocked: allow_block_list::Behaviour::default(),
-            identify: identify::Behaviour::new(
-                identify::Config::new(config.protocol_version.clone(), keypair.public())
-                    .with_agent_version(config.agent_version.clone())
-                    .with_push_listen_addr_updates(true)
-                    .with_cache_size(256),
-            ),
+            identify: identify(keypair, config),
             ping: ping::Behaviour::new(
                 ping::Config::new()
                     .with_interval(Duration::from_secs(config.ping_interval_secs))
@@ -226,10 +221,31 @@ fn gossipsub(keypair: &Keypair, config: &NodeConfig) -> Result<Gossipsub, CoreEr
     Ok(behaviour)
 }
 
-fn kademlia(
+/// Identify as a meshwork node runs it: protocol and agent version from `config`, listen
+/// address changes pushed, the last 256 peers' addresses cached.
+pub fn identify(keypair: &Keypair, config: &NodeConfig) -> identify::Behaviour {
+    identify::Behaviour::new(
+        identify::Config::new(config.protocol_version.clone(), keypair.public())
+            .with_agent_version(config.agent_version.clone())
+            .with_push_listen_addr_updates(true)
+            .with_cache_size(256),
+    )
+}
+
+/// Kademlia as a meshwork node runs it: [`KAD_PROTOCOL`], `config.dht`'s settings
+/// ([`kademlia_config`]), a store bounded by them, and the mode of `config.kadMode`. Public so
+/// that the DHT benchmark's Kademlia-only nodes run exactly this.
+pub fn kademlia(
     peer_id: libp2p::PeerId,
     config: &NodeConfig,
 ) -> kad::Behaviour<kad::store::MemoryStore> {
+    kademlia_with(peer_id, config, kademlia_config(config))
+}
+
+/// Kademlia's own settings from `config.dht`: query timeout, replication, record TTL,
+/// republication interval, and every inbound record filtered (the event loop checks it before
+/// storing). Periodic bootstrap keeps rust-libp2p's default (every 5 minutes).
+pub fn kademlia_config(config: &NodeConfig) -> kad::Config {
     let d = &config.dht;
     let mut kad_config = kad::Config::new(KAD_PROTOCOL);
     kad_config.set_query_timeout(Duration::from_secs(d.query_timeout_secs));
@@ -239,6 +255,17 @@ fn kademlia(
     kad_config.set_publication_interval(Some(Duration::from_secs(d.peer_record_interval_secs)));
     // What others ask us to store passes the event loop's checks first (event_loop::dht).
     kad_config.set_record_filtering(kad::StoreInserts::FilterBoth);
+    kad_config
+}
+
+/// [`kademlia`] with Kademlia settings other than [`kademlia_config`]'s (the benchmark turns
+/// one off); the store and mode still come from `config`.
+pub fn kademlia_with(
+    peer_id: libp2p::PeerId,
+    config: &NodeConfig,
+    kad_config: kad::Config,
+) -> kad::Behaviour<kad::store::MemoryStore> {
+    let d = &config.dht;
     let store = kad::store::MemoryStore::with_config(
         peer_id,
         kad::store::MemoryStoreConfig {

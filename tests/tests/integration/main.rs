@@ -4,6 +4,7 @@
 //! binary of its own so its minutes of CPU never share the machine with these tests' deadlines.
 
 mod connections;
+mod dht_routing;
 mod gossip;
 mod gossip_load;
 mod gossip_signatures;

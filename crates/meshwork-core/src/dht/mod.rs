@@ -2,6 +2,7 @@
 //! a relay, a page, is found by peer ID), application records with a quorum, and the checks a
 //! node applies before it stores what others put. `event_loop::dht` wires these to Kademlia.
 
+pub mod closest;
 pub mod config;
 pub mod peer_record;
 

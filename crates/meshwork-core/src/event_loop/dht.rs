@@ -372,11 +372,11 @@ impl EventLoop {
         let mut found: Option<Vec<Multiaddr>> = None;
         match result {
             QueryResult::GetClosestPeers(Ok(ok)) => {
-                found = ok
-                    .peers
-                    .into_iter()
-                    .find(|p| p.peer_id == peer && !p.addrs.is_empty())
-                    .map(|p| p.addrs);
+                found = dht::closest::target_addresses(
+                    &mut self.swarm.behaviour_mut().kad,
+                    &ok.peers,
+                    peer,
+                );
             }
             QueryResult::GetRecord(Ok(GetRecordOk::FoundRecord(record))) => {
                 match dht::peer_record::verify(&record.record.key, &record.record.value) {

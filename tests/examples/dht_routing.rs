@@ -1,0 +1,179 @@
+//! DHT routing benchmark at scale (run by `bench/run.sh`, section `dht`): `--nodes N`
+//! (default 1,000) Kademlia-only nodes (`meshwork_tests::kad_sim`: meshwork's Kademlia and
+//! identify on the memory transport with Noise and yamux; no gossipsub, ping or connection
+//! manager) in one process, each joining three random earlier ones. Once every node's own
+//! bootstrap lookups are done (the process is idle), `--lookups L` (default 500) peer lookups
+//! between random pairs, one at a time, each run twice: cold (its connections had closed), then
+//! warm. Prints one JSON line: latency (cold and warm), hops and Kademlia requests per lookup
+//! (p50 / p99 / max, and how many lookups took each hop count), what the whole run cost
+//! (connections, requests answered) and the process's peak RSS; progress goes to stderr.
+//!
+//! Hops come from rust-libp2p's own trace of each query's answers (`hop_trace.rs`): the number
+//! of answers in the chain that named the target, 0 when the querier's routing table already
+//! had it. Where this departs from a meshwork node, and why (it is what makes 1,000 nodes fit
+//! on two cores):
+//!
+//! - `--idle-secs S` (default 10; meshwork's `limits.idleConnectionTimeoutSecs` is 60): a
+//!   connection without streams closes after S seconds. Bootstrap lookups touch hundreds of
+//!   peers per node; kept for 60 s, those connections would need tens of GB here.
+//! - Kademlia's periodic bootstrap (every 5 minutes in meshwork) is off unless
+//!   `--periodic-bootstrap`: at 1,000 nodes it alone would keep both cores busy (about 350,000
+//!   requests per round), and the lookups would time CPU queueing. Each node still bootstraps
+//!   when it joins, as in meshwork.
+//! - `--join-ms M` (default 20): a pause after each join.
+//! - `--settle-secs S`: the least time to wait after the last join (default 10); then until the
+//!   process uses under 10 % of a core for 2 s (at most 20 minutes; `settled` in the output
+//!   says whether it got there).
+
+use std::{
+    collections::{BTreeMap, HashSet},
+    time::{Duration, Instant},
+};
+
+use meshwork_core::{KadMode, NodeConfig};
+use meshwork_tests::{
+    bench_stats::{arg, flag, rss_mib, summary, wait_until_quiet},
+    hop_trace::HopTrace,
+    kad_sim::{totals, KadNode, SimOptions},
+    sim::Lcg,
+};
+use tracing_subscriber::layer::SubscriberExt;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let nodes_wanted = arg("--nodes", 1000).max(4);
+    let lookups = arg("--lookups", 500).max(1);
+    let join_pause = Duration::from_millis(arg("--join-ms", 20) as u64);
+    let settle = Duration::from_secs(arg("--settle-secs", 10) as u64);
+    let options = SimOptions {
+        idle: Duration::from_secs(arg("--idle-secs", 10).max(1) as u64),
+        periodic_bootstrap: flag("--periodic-bootstrap"),
+    };
+    let trace = HopTrace::default();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(trace.clone()))
+        .expect("the only tracing subscriber of this process");
+
+    let config = NodeConfig {
+        kad_mode: KadMode::Server,
+        ..NodeConfig::default()
+    };
+    let mut rng = Lcg(11);
+    let started = Instant::now();
+    let mut nodes: Vec<KadNode> = Vec::with_capacity(nodes_wanted);
+    while nodes.len() < nodes_wanted {
+        let node = KadNode::start(nodes.len(), &config, &options, Some(trace.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("node {}: {e}", nodes.len()));
+        let mut picked = HashSet::new();
+        while picked.len() < nodes.len().min(3) {
+            picked.insert(rng.below(nodes.len()));
+        }
+        for i in picked {
+            node.dial(nodes[i].full_address()).await.expect("node runs");
+        }
+        nodes.push(node);
+        tokio::time::sleep(join_pause).await;
+        if nodes.len().is_multiple_of(100) {
+            eprintln!(
+                "dht_routing: {} nodes joined after {:.0} s, {:.0} MiB resident",
+                nodes.len(),
+                started.elapsed().as_secs_f64(),
+                rss_mib("VmRSS:")
+            );
+        }
+    }
+    let built_secs = started.elapsed().as_secs_f64();
+    let mut last_report = Duration::ZERO;
+    let (settled, quiet) =
+        wait_until_quiet(settle, Duration::from_secs(1200), 0.1, |waited, share| {
+            if waited - last_report >= Duration::from_secs(10) {
+                last_report = waited;
+                let t = totals();
+                eprintln!(
+                    "dht_routing: settling {:.0} s, {:.0} % CPU, {:.0} MiB; connections {} open \
+                 ({} opened), {} requests answered, {} bootstrap query steps",
+                    waited.as_secs_f64(),
+                    share * 100.0,
+                    rss_mib("VmRSS:"),
+                    (t.opened - t.closed) / 2,
+                    t.opened / 2,
+                    t.requests_answered,
+                    t.own_query_steps
+                );
+            }
+        })
+        .await;
+    eprintln!(
+        "dht_routing: settled after {:.0} s, {:.0} MiB resident; timing {lookups} lookups",
+        started.elapsed().as_secs_f64(),
+        rss_mib("VmRSS:")
+    );
+
+    // Each lookup twice: first cold (the connections it needs closed during the settling), then
+    // at once again, warm (the same peers, their connections still open).
+    let (mut latency, mut warm_latency) = (Vec::new(), Vec::new());
+    let (mut requests, mut hops) = (Vec::new(), Vec::new());
+    let mut hop_counts: BTreeMap<u32, usize> = BTreeMap::new();
+    let (mut failed, mut untraced) = (0usize, 0usize);
+    for _ in 0..lookups {
+        let from = rng.below(nodes.len());
+        let mut to = rng.below(nodes.len());
+        if to == from {
+            to = (to + 1) % nodes.len();
+        }
+        let target = nodes[to].peer_id;
+        let t = Instant::now();
+        let outcome = nodes[from]
+            .find_peer(target)
+            .await
+            .expect("one lookup at a time");
+        let cold = t.elapsed();
+        let t = Instant::now();
+        let again = nodes[from]
+            .find_peer(target)
+            .await
+            .expect("one lookup at a time");
+        let warm = t.elapsed();
+        if !outcome.found || !again.found {
+            failed += 1;
+            continue;
+        }
+        latency.push(cold.as_secs_f64() * 1000.0);
+        warm_latency.push(warm.as_secs_f64() * 1000.0);
+        requests.push(f64::from(outcome.requests));
+        match outcome.hops {
+            Some(h) => {
+                hops.push(f64::from(h));
+                *hop_counts.entry(h).or_default() += 1;
+            }
+            None => untraced += 1,
+        }
+    }
+    let t = totals();
+    println!(
+        "{}",
+        serde_json::json!({
+            "nodes": nodes.len(),
+            "buildSecs": built_secs,
+            "settleSecs": settled.as_secs_f64(),
+            "settled": quiet,
+            "joinMs": join_pause.as_millis() as u64,
+            "idleSecs": options.idle.as_secs(),
+            "periodicBootstrap": options.periodic_bootstrap,
+            "lookups": lookups,
+            "failed": failed,
+            "untraced": untraced,
+            "latencyMs": summary(latency),
+            "requests": summary(requests),
+            "hops": summary(hops),
+            "hopCounts": hop_counts,
+            "warmLatencyMs": summary(warm_latency),
+            // Counted at both ends, both ends being in this process.
+            "connectionsOpened": t.opened / 2,
+            "peakConnectionsOpen": t.peak_open / 2,
+            "requestsAnswered": t.requests_answered,
+            "peakRssMiB": rss_mib("VmHWM:"),
+        })
+    );
+    std::process::exit(0);
+}
