@@ -418,11 +418,11 @@ export declare class MeshworkNode extends EventTarget {
    * (DISCOVERY_FAILED if no DHT server became known within 10 s of the call).
    */
   findPeer (peerId: string): Promise<string[]>
-  /** Store a record at `quorum` (default 1) or more DHT servers; republished while the node runs. */
+  /** Store a record at `quorum` (default 1) or more DHT servers; republished while the node runs (DISCOVERY_FAILED as `findPeer`, or when fewer than `quorum` stored it). */
   putRecord (key: string, value: Uint8Array, options?: QuorumOptions): Promise<void>
   /** The first value seen in `quorum` (default 1) matching copies; rejects with NOT_FOUND (DISCOVERY_FAILED as `findPeer`). */
   getRecord (key: string, options?: QuorumOptions): Promise<Uint8Array>
-  /** Announce in the DHT that this page provides `key` (provider records, republished while it runs). */
+  /** Announce in the DHT that this page provides `key` (provider records, republished while it runs; DISCOVERY_FAILED as `findPeer`, or when no server took it). */
   provide (key: string): Promise<void>
   /** Stop announcing `key`; whether this page provided it. */
   stopProviding (key: string): Promise<boolean>

@@ -299,15 +299,15 @@ impl NodeHandle {
     }
 
     /// Find a peer's addresses through the DHT (a page is found by its signed peer record, which
-    /// holds its circuit addresses). Fails with `NOT_FOUND`. Like the other lookups and
-    /// [`Self::register_service`] (not `put_record` or `provide`), a call made before any DHT
-    /// server is known (right after connecting) waits up to 10 s for one, then fails with
-    /// `DISCOVERY_FAILED`.
+    /// holds its circuit addresses). Fails with `NOT_FOUND`. Like every DHT call (lookups,
+    /// puts, provides, [`Self::register_service`]), a call made before any DHT server is known
+    /// (right after connecting) waits up to 10 s for one, then fails with `DISCOVERY_FAILED`.
     pub async fn find_peer(&self, peer: PeerId) -> Result<crate::dht::FoundPeer, CoreError> {
         self.call(|reply| Command::FindPeer { peer, reply }).await
     }
 
-    /// Store a record at `quorum` or more of the closest DHT servers.
+    /// Store a record at `quorum` or more of the closest DHT servers (waits for a first DHT
+    /// server as [`Self::find_peer`] does).
     pub async fn put_record(
         &self,
         key: Vec<u8>,
@@ -332,7 +332,7 @@ impl NodeHandle {
 
     /// Announce in the DHT that this node provides `key` (an application key, as for records);
     /// Kademlia republishes the provider record while the node runs. `DISCOVERY_FAILED` if no
-    /// DHT server took it.
+    /// DHT server took it (waits for a first DHT server as [`Self::find_peer`] does).
     pub async fn provide(&self, key: Vec<u8>) -> Result<(), CoreError> {
         self.call(|reply| Command::Provide { key, reply }).await
     }

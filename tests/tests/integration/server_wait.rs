@@ -1,5 +1,5 @@
-//! DHT calls made before a node knows any DHT server: a lookup made before the node has even
-//! dialled one waits, and answers once a server is known; with none known it fails with
+//! DHT calls made before a node knows any DHT server: a lookup, a put or a provide made before
+//! the node has even dialled one waits, and goes on once a server is known; with none known it fails with
 //! `DISCOVERY_FAILED` at the deadline (10 s) instead of a `NOT_FOUND` from asking nobody.
 
 use std::time::Duration;
@@ -52,6 +52,57 @@ async fn lookups_wait_for_the_first_dht_server() {
         .expect("task")
         .unwrap_err();
     assert_eq!(missing.code, ErrorCode::NotFound, "{missing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn puts_and_provides_wait_for_the_first_dht_server() {
+    let dht = network(4, &mut Lcg(9)).await;
+    let newcomer = spawn_node(server_config()).await;
+    // Before any connection: without the wait the put would miss its quorum and the provider
+    // announcement would reach nobody.
+    let putting = tokio::spawn({
+        let handle = newcomer.handle.clone();
+        async move {
+            handle
+                .put_record(b"early/record".to_vec(), b"value".to_vec(), 1)
+                .await
+        }
+    });
+    let providing = tokio::spawn({
+        let handle = newcomer.handle.clone();
+        async move { handle.provide(b"early/provided".to_vec()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!putting.is_finished(), "the put did not wait for a server");
+    assert!(!providing.is_finished(), "the provide did not wait");
+    newcomer
+        .handle
+        .dial(dht[0].full_address())
+        .await
+        .expect("dial a server");
+    for (what, task) in [("put", putting), ("provide", providing)] {
+        tokio::time::timeout(Duration::from_secs(20), task)
+            .await
+            .unwrap_or_else(|_| panic!("the waiting {what} went on"))
+            .expect("task")
+            .unwrap_or_else(|e| panic!("{what} once a server was known: {e}"));
+    }
+    // Both really reached the DHT: another node finds them.
+    let value = dht[2]
+        .handle
+        .get_record(b"early/record".to_vec(), 1)
+        .await
+        .expect("the record was stored");
+    assert_eq!(value, b"value");
+    let providers = dht[2]
+        .handle
+        .find_providers(b"early/provided".to_vec(), 1)
+        .await
+        .expect("the provider was announced");
+    assert!(
+        providers.iter().any(|p| p.peer_id == newcomer.peer_id()),
+        "{providers:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

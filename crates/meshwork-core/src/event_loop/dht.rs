@@ -108,28 +108,36 @@ impl EventLoop {
         quorum: usize,
         reply: Reply<()>,
     ) {
-        let checked = self
-            .dht_room()
-            .and_then(|_| dht::validate_record(&key, &value, self.config.dht.max_value_bytes))
-            .and_then(|_| {
-                let record = Record::new(dht::record_key(&key), value);
-                self.swarm
-                    .behaviour_mut()
-                    .kad
-                    .put_record(record, quorum_of(quorum))
-                    .map_err(|e| {
-                        CoreError::new(
-                            ErrorCode::LimitReached,
-                            format!("cannot store the record: {e:?}"),
-                        )
-                    })
+        if let Err(e) = self.dht_room().and_then(|_| {
+            dht::validate_record(&key, &value, self.config.dht.max_value_bytes)
+        }) {
+            let _ = reply.send(Err(e));
+            return;
+        }
+        if !self.knows_dht_server() {
+            self.wait_for_dht_server(WaitingCall::PutRecord {
+                key,
+                value,
+                quorum,
+                reply,
             });
-        match checked {
+            return;
+        }
+        let record = Record::new(dht::record_key(&key), value);
+        match self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .put_record(record, quorum_of(quorum))
+        {
             Ok(id) => {
                 self.dht_queries.insert(id, DhtQuery::Put { reply });
             }
             Err(e) => {
-                let _ = reply.send(Err(e));
+                let _ = reply.send(Err(CoreError::new(
+                    ErrorCode::LimitReached,
+                    format!("cannot store the record: {e:?}"),
+                )));
             }
         }
     }

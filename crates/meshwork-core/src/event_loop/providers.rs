@@ -25,27 +25,31 @@ pub(super) struct FindProviders {
 
 impl EventLoop {
     pub(super) fn provide(&mut self, key: Vec<u8>, reply: Reply<()>) {
-        let started = self
+        if let Err(e) = self
             .dht_room()
             .and_then(|_| dht::validate_record(&key, &[], usize::MAX))
-            .and_then(|_| {
-                self.swarm
-                    .behaviour_mut()
-                    .kad
-                    .start_providing(dht::record_key(&key))
-                    .map_err(|e| {
-                        CoreError::new(
-                            ErrorCode::LimitReached,
-                            format!("cannot provide the key: {e:?}"),
-                        )
-                    })
-            });
-        match started {
+        {
+            let _ = reply.send(Err(e));
+            return;
+        }
+        if !self.knows_dht_server() {
+            self.wait_for_dht_server(WaitingCall::Provide { key, reply });
+            return;
+        }
+        match self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .start_providing(dht::record_key(&key))
+        {
             Ok(id) => {
                 self.dht_queries.insert(id, DhtQuery::Provide { reply });
             }
             Err(e) => {
-                let _ = reply.send(Err(e));
+                let _ = reply.send(Err(CoreError::new(
+                    ErrorCode::LimitReached,
+                    format!("cannot provide the key: {e:?}"),
+                )));
             }
         }
     }

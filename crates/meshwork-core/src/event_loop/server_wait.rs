@@ -1,6 +1,7 @@
 //! DHT calls made before this node knows any DHT server: right after connecting, identify has
 //! not yet told Kademlia of one, and a query with an empty routing table asks nobody (a lookup
-//! answers "not found", a registration stores nothing). Such calls wait, bounded in number and
+//! answers "not found", a put misses its quorum, a registration or provider announcement
+//! reaches nobody). Such calls wait, bounded in number and
 //! time, and go on at the first routing-table update.
 
 use libp2p::PeerId;
@@ -45,6 +46,16 @@ pub(super) enum WaitingCall {
         quorum: usize,
         reply: Reply<Vec<u8>>,
     },
+    PutRecord {
+        key: Vec<u8>,
+        value: Vec<u8>,
+        quorum: usize,
+        reply: Reply<()>,
+    },
+    Provide {
+        key: Vec<u8>,
+        reply: Reply<()>,
+    },
     FindProviders {
         key: Vec<u8>,
         limit: usize,
@@ -63,6 +74,9 @@ impl WaitingCall {
                 let _ = reply.send(Err(error));
             }
             Self::GetRecord { reply, .. } => {
+                let _ = reply.send(Err(error));
+            }
+            Self::PutRecord { reply, .. } | Self::Provide { reply, .. } => {
                 let _ = reply.send(Err(error));
             }
             Self::FindProviders { reply, .. } => {
@@ -125,6 +139,13 @@ impl EventLoop {
             WaitingCall::FindService { service, reply } => self.find_service(service, reply),
             WaitingCall::FindPeer { peer, reply } => self.find_peer(peer, reply),
             WaitingCall::GetRecord { key, quorum, reply } => self.get_record(key, quorum, reply),
+            WaitingCall::PutRecord {
+                key,
+                value,
+                quorum,
+                reply,
+            } => self.put_record(key, value, quorum, reply),
+            WaitingCall::Provide { key, reply } => self.provide(key, reply),
             WaitingCall::FindProviders { key, limit, reply } => {
                 self.find_providers(key, limit, reply)
             }
