@@ -108,9 +108,10 @@ impl EventLoop {
         quorum: usize,
         reply: Reply<()>,
     ) {
-        if let Err(e) = self.dht_room().and_then(|_| {
-            dht::validate_record(&key, &value, self.config.dht.max_value_bytes)
-        }) {
+        if let Err(e) = self
+            .dht_room()
+            .and_then(|_| dht::validate_record(&key, &value, self.config.dht.max_value_bytes))
+        {
             let _ = reply.send(Err(e));
             return;
         }
