@@ -26,7 +26,7 @@
 //!   says whether it got there).
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::BTreeMap,
     time::{Duration, Instant},
 };
 
@@ -64,13 +64,7 @@ async fn main() {
         let node = KadNode::start(nodes.len(), &config, &options, Some(trace.clone()))
             .await
             .unwrap_or_else(|e| panic!("node {}: {e}", nodes.len()));
-        let mut picked = HashSet::new();
-        while picked.len() < nodes.len().min(3) {
-            picked.insert(rng.below(nodes.len()));
-        }
-        for i in picked {
-            node.dial(nodes[i].full_address()).await.expect("node runs");
-        }
+        node.join(&nodes, &mut rng).await.expect("node runs");
         nodes.push(node);
         tokio::time::sleep(join_pause).await;
         if nodes.len().is_multiple_of(100) {

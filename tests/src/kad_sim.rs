@@ -31,6 +31,7 @@ use tracing::Instrument;
 use crate::{
     hop_trace::{hops_to, node_span, HopTrace},
     memory_address, raw_memory_swarm_with_idle,
+    sim::{bootstrap_picks, Lcg},
 };
 
 /// Commands a node's task takes at once, at most (callers wait for room).
@@ -177,6 +178,14 @@ impl KadNode {
             .send(Command::Dial(address))
             .await
             .map_err(|_| KadNodeError::Stopped)
+    }
+
+    /// Dial three random `earlier` nodes (all of them if fewer), as [`crate::sim::join`] does.
+    pub async fn join(&self, earlier: &[KadNode], rng: &mut Lcg) -> Result<(), KadNodeError> {
+        for i in bootstrap_picks(earlier.len(), rng) {
+            self.dial(earlier[i].full_address()).await?;
+        }
+        Ok(())
     }
 
     /// Look `target` up as `findPeer` does for a DHT server.

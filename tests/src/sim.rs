@@ -86,13 +86,19 @@ impl Lcg {
     }
 }
 
+/// Three distinct random indexes below `count` (all of them if fewer): whom a joining node
+/// dials.
+pub fn bootstrap_picks(count: usize, rng: &mut Lcg) -> HashSet<usize> {
+    let mut picked = HashSet::new();
+    while picked.len() < count.min(3) {
+        picked.insert(rng.below(count));
+    }
+    picked
+}
+
 /// Connect `node` to three random `earlier` nodes (all of them if fewer).
 pub async fn join(node: &SimNode, earlier: &[SimNode], rng: &mut Lcg) {
-    let mut picked = HashSet::new();
-    while picked.len() < earlier.len().min(3) {
-        picked.insert(rng.below(earlier.len()));
-    }
-    for i in picked {
+    for i in bootstrap_picks(earlier.len(), rng) {
         node.handle
             .dial(earlier[i].full_address())
             .await

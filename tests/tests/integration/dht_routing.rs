@@ -2,7 +2,7 @@
 //! routing table is found from the table (not from its signed record), and the Kademlia-only
 //! simulation (`kad_sim`) finds its peers with hop counts read from rust-libp2p's own trace.
 
-use std::{collections::HashSet, time::Duration};
+use std::time::Duration;
 
 use libp2p::PeerId;
 use meshwork_core::NodeConfig;
@@ -77,13 +77,7 @@ async fn kademlia_only_nodes_find_each_other_with_traced_hops() {
         let node = KadNode::start(index, &config, &options, Some(trace.clone()))
             .await
             .expect("node starts");
-        let mut picked = HashSet::new();
-        while picked.len() < nodes.len().min(3) {
-            picked.insert(rng.below(nodes.len()));
-        }
-        for i in picked {
-            node.dial(nodes[i].full_address()).await.expect("dial");
-        }
+        node.join(&nodes, &mut rng).await.expect("dial");
         nodes.push(node);
     }
     let mut hop_counts = Vec::new();
