@@ -79,11 +79,11 @@ export async function dhtRoutingRows ({ nodes, lookups }) {
   const spread = Object.entries(r.hopCounts).map(([hops, count]) => `${hops}: ${count}`).join(', ')
   const how = `${r.nodes} Kademlia-only nodes in one process (meshwork's Kademlia and identify; memory transport, Noise, yamux; each joined 3 random others, one join every ${r.joinMs} ms; idle connections close after ${r.idleSecs} s; periodic bootstrap ${r.periodicBootstrap ? 'on' : 'off'})`
   return [
-    [`DHT peer lookup, ${how}, ${r.lookups} lookups one at a time: latency p50 / p99`, trio(r.latencyMs, ms)],
-    ['same lookups: hops (answers in the chain that named the target; 0: the querier\'s own table had it) p50 / p99', `${trio(r.hops, n)}; lookups per hop count: ${spread}`],
+    [`DHT peer lookup, ${how}, ${r.lookups} lookups one at a time (first run: mostly new connections): latency p50 / p99`, trio(r.latencyMs, ms)],
+    ['same lookups: hops (answers in the shortest chain from the peers the query started with, its 20 closest in the querier\'s table, to the target; 0: the target was one of them) p50 / p99', `${trio(r.hops, n)}; lookups per hop count: ${spread}`],
     ['same lookups: Kademlia requests per lookup p50 / p99', trio(r.requests, n)],
-    ['same lookups run again at once (warm: their connections still open): latency p50 / p99', trio(r.warmLatencyMs, ms)],
-    [`${r.nodes} nodes joined; then their own bootstrap lookups ${r.settled ? 'done' : 'NOT done (gave up waiting)'}; the whole run: connections opened (most open at once), Kademlia requests answered; peak RSS`,
+    ['same lookups run again at once (their connections still open): latency p50 / p99', trio(r.warmLatencyMs, ms)],
+    [`${r.nodes} nodes joined; then until the process was idle (${r.settled ? 'under 10 % of a core for 2 s' : 'NOT reached: gave up waiting'}); joins and bootstraps: connections opened (most open at once), Kademlia requests answered; peak RSS`,
       `${r.buildSecs.toFixed(0)} s; ${r.settleSecs.toFixed(0)} s more; ${r.connectionsOpened} (${r.peakConnectionsOpen}), ${r.requestsAnswered}; ${r.peakRssMiB.toFixed(0)} MiB`]
   ]
 }

@@ -1,17 +1,19 @@
 //! DHT routing benchmark at scale (run by `bench/run.sh`, section `dht`): `--nodes N`
 //! (default 1,000) Kademlia-only nodes (`meshwork_tests::kad_sim`: meshwork's Kademlia and
 //! identify on the memory transport with Noise and yamux; no gossipsub, ping or connection
-//! manager) in one process, each joining three random earlier ones. Once every node's own
-//! bootstrap lookups are done (the process is idle), `--lookups L` (default 500) peer lookups
-//! between random pairs, one at a time, each run twice: cold (its connections had closed), then
-//! warm. Prints one JSON line: latency (cold and warm), hops and Kademlia requests per lookup
-//! (p50 / p99 / max, and how many lookups took each hop count), what the whole run cost
-//! (connections, requests answered) and the process's peak RSS; progress goes to stderr.
+//! manager) in one process, each joining three random earlier ones. Once the process is idle
+//! (every node's own bootstrap lookups are over), `--lookups L` (default 500) peer lookups
+//! between random pairs, one at a time, each run twice: first (mostly over new connections: the
+//! bootstraps' have idled out, though earlier lookups' may still be open), then again at once
+//! (its connections open). Prints one JSON line: latency (both runs), hops and Kademlia requests
+//! per lookup (p50 / p99 / max, and how many lookups took each hop count), what the joins and
+//! bootstraps cost (connections, requests answered) and the process's peak RSS; progress goes
+//! to stderr.
 //!
-//! Hops come from rust-libp2p's own trace of each query's answers (`hop_trace.rs`): the number
-//! of answers in the chain that named the target, 0 when the querier's routing table already
-//! had it. Where this departs from a meshwork node, and why (it is what makes 1,000 nodes fit
-//! on two cores):
+//! Hops come from rust-libp2p's own trace of each query's answers (`hop_trace.rs`): the answers
+//! in the shortest chain from the peers the query started with (its 20 closest in the querier's
+//! table) to the target, 0 when the target was one of them. Where this departs from a meshwork
+//! node, and why (it is what makes 1,000 nodes fit on two cores):
 //!
 //! - `--idle-secs S` (default 10; meshwork's `limits.idleConnectionTimeoutSecs` is 60): a
 //!   connection without streams closes after S seconds. Bootstrap lookups touch hundreds of
@@ -23,7 +25,8 @@
 //! - `--join-ms M` (default 20): a pause after each join.
 //! - `--settle-secs S`: the least time to wait after the last join (default 10); then until the
 //!   process uses under 10 % of a core for 2 s (at most 20 minutes; `settled` in the output
-//!   says whether it got there).
+//!   says whether it got there). Idle is how the end of the bootstraps shows; Kademlia does not
+//!   report it.
 
 use std::{
     collections::BTreeMap,
@@ -37,7 +40,6 @@ use meshwork_tests::{
     kad_sim::{totals, KadNode, SimOptions},
     sim::Lcg,
 };
-use tracing_subscriber::layer::SubscriberExt;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -49,9 +51,7 @@ async fn main() {
         idle: Duration::from_secs(arg("--idle-secs", 10).max(1) as u64),
         periodic_bootstrap: flag("--periodic-bootstrap"),
     };
-    let trace = HopTrace::default();
-    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(trace.clone()))
-        .expect("the only tracing subscriber of this process");
+    let trace = HopTrace::global().expect("the only tracing subscriber of this process");
 
     let config = NodeConfig {
         kad_mode: KadMode::Server,
@@ -97,14 +97,16 @@ async fn main() {
             }
         })
         .await;
+    // What the joins and bootstraps cost, before the timed lookups add theirs.
+    let cost = totals();
     eprintln!(
         "dht_routing: settled after {:.0} s, {:.0} MiB resident; timing {lookups} lookups",
         started.elapsed().as_secs_f64(),
         rss_mib("VmRSS:")
     );
 
-    // Each lookup twice: first cold (the connections it needs closed during the settling), then
-    // at once again, warm (the same peers, their connections still open).
+    // Each lookup twice: first over mostly new connections, then at once again over the same,
+    // still open.
     let (mut latency, mut warm_latency) = (Vec::new(), Vec::new());
     let (mut requests, mut hops) = (Vec::new(), Vec::new());
     let mut hop_counts: BTreeMap<u32, usize> = BTreeMap::new();
@@ -143,7 +145,6 @@ async fn main() {
             None => untraced += 1,
         }
     }
-    let t = totals();
     println!(
         "{}",
         serde_json::json!({
@@ -162,10 +163,10 @@ async fn main() {
             "hops": summary(hops),
             "hopCounts": hop_counts,
             "warmLatencyMs": summary(warm_latency),
-            // Counted at both ends, both ends being in this process.
-            "connectionsOpened": t.opened / 2,
-            "peakConnectionsOpen": t.peak_open / 2,
-            "requestsAnswered": t.requests_answered,
+            // Joins and bootstraps only; counted at both ends, both being in this process.
+            "connectionsOpened": cost.opened / 2,
+            "peakConnectionsOpen": cost.peak_open / 2,
+            "requestsAnswered": cost.requests_answered,
             "peakRssMiB": rss_mib("VmHWM:"),
         })
     );

@@ -1,15 +1,16 @@
 //! Hop counts of Kademlia lookups. rust-libp2p does not report them, but it traces every answer
 //! of a query ("Peer reported by source in query": which answering peer named which other peer).
 //! [`HopTrace`] is a `tracing` layer that keeps those events for the queries it is told to watch,
-//! and [`hops_to`] rebuilds from them the chain of answers that led to the target.
+//! with the peers each query started from, and [`hops_to`] rebuilds from them the shortest
+//! chain of answers that led to the target.
 //!
 //! Which node a trace event belongs to comes from the span the node's task runs in
 //! ([`node_span`]); query IDs are only unique per node.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     fmt::Debug,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
 };
 
 use libp2p::{kad::QueryId, PeerId};
@@ -19,7 +20,11 @@ use tracing::{
     subscriber::Interest,
     Event, Metadata, Subscriber,
 };
-use tracing_subscriber::{layer::Context, registry::LookupSpan, Layer};
+use tracing_subscriber::{
+    layer::{Context, SubscriberExt},
+    registry::LookupSpan,
+    Layer,
+};
 
 /// Name of the span a traced node's task runs in.
 const NODE_SPAN: &str = "kad_node";
@@ -43,26 +48,57 @@ pub fn node_span(index: usize) -> tracing::Span {
 /// A watched query: the node's index and the query ID as Kademlia's trace prints it.
 type QueryKey = (u64, String);
 
+/// What is known of one watched query.
+#[derive(Debug, Default, Clone)]
+pub struct QueryTrace {
+    /// The peers the query started from: the closest ones in the querier's own routing table.
+    pub seeds: Vec<PeerId>,
+    /// Every answer, in the order they came.
+    pub reports: Vec<Report>,
+}
+
 /// The answers of watched queries, per (node, query). Clones share one store.
 #[derive(Clone, Default)]
 pub struct HopTrace {
-    watched: Arc<Mutex<HashMap<QueryKey, Vec<Report>>>>,
+    watched: Arc<Mutex<HashMap<QueryKey, QueryTrace>>>,
 }
 
 impl HopTrace {
-    /// Start keeping the answers of query `query` of node `node`. Returns false when
-    /// [`MAX_WATCHED`] queries are already watched.
-    pub fn watch(&self, node: usize, query: QueryId) -> bool {
+    /// The process's trace, installed as its global `tracing` subscriber on the first call;
+    /// `None` if another global subscriber was there first. Global rather than a thread's
+    /// default: with several threads, a callsite first hit on a thread without the layer could
+    /// stay disabled, and the answers of a lookup went unrecorded.
+    pub fn global() -> Option<HopTrace> {
+        static GLOBAL: OnceLock<Option<HopTrace>> = OnceLock::new();
+        GLOBAL
+            .get_or_init(|| {
+                let trace = HopTrace::default();
+                let subscriber = tracing_subscriber::registry().with(trace.clone());
+                tracing::subscriber::set_global_default(subscriber)
+                    .ok()
+                    .map(|()| trace)
+            })
+            .clone()
+    }
+
+    /// Start keeping the answers of query `query` of node `node`, which started from `seeds`
+    /// (Kademlia's closest peers to the key in the node's table, at most 20). Returns false
+    /// when [`MAX_WATCHED`] queries are already watched.
+    pub fn watch(&self, node: usize, query: QueryId, seeds: Vec<PeerId>) -> bool {
         let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
         if watched.len() >= MAX_WATCHED {
             return false;
         }
-        watched.insert((node as u64, format!("{query:?}")), Vec::new());
+        let trace = QueryTrace {
+            seeds,
+            reports: Vec::new(),
+        };
+        watched.insert((node as u64, format!("{query:?}")), trace);
         true
     }
 
-    /// Stop watching the query and return its answers, in the order they came.
-    pub fn take(&self, node: usize, query: QueryId) -> Vec<Report> {
+    /// Stop watching the query and return what was seen of it.
+    pub fn take(&self, node: usize, query: QueryId) -> QueryTrace {
         let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
         watched
             .remove(&(node as u64, format!("{query:?}")))
@@ -70,19 +106,39 @@ impl HopTrace {
     }
 }
 
-/// The number of answers in the shortest chain that named `target`, starting from peers the
-/// querier knew itself: 0 when the querier's own routing table had the target (it then appears
-/// only as a source), 1 when a peer it knew named the target, and so on. `None` when the
-/// target never appears. `reports` must be in arrival order (a peer answers only after it was
-/// named, so every source's depth is known when its answer comes).
-pub fn hops_to(target: PeerId, reports: &[Report]) -> Option<u32> {
-    let mut depth: HashMap<PeerId, u32> = HashMap::new();
-    for (source, peer) in reports {
-        let from = *depth.entry(*source).or_insert(0);
-        let d = depth.entry(*peer).or_insert(from + 1);
-        *d = (*d).min(from + 1);
+/// The number of answers in the shortest chain that led the querier to `target`, counting only
+/// answers that came before the target's own: 0 when the target was one of the query's
+/// `seeds` (from the querier's own table), 1 when a seed named it, and so on. `None` when no
+/// chain from the seeds reaches it.
+pub fn hops_to(target: PeerId, trace: &QueryTrace) -> Option<u32> {
+    if trace.seeds.contains(&target) {
+        return Some(0);
     }
-    depth.get(&target).copied()
+    let before = trace
+        .reports
+        .iter()
+        .position(|(source, _)| *source == target)
+        .map_or(&trace.reports[..], |i| &trace.reports[..i]);
+    let mut named: HashMap<PeerId, Vec<PeerId>> = HashMap::new();
+    for (source, peer) in before {
+        named.entry(*source).or_default().push(*peer);
+    }
+    // Breadth first from the seeds: the first time a peer is reached is its shortest chain.
+    let mut depth: HashMap<PeerId, u32> = trace.seeds.iter().map(|p| (*p, 0)).collect();
+    let mut frontier: VecDeque<PeerId> = trace.seeds.iter().copied().collect();
+    while let Some(peer) = frontier.pop_front() {
+        let next = depth.get(&peer).copied().unwrap_or(0) + 1;
+        for reached in named.get(&peer).into_iter().flatten() {
+            if !depth.contains_key(reached) {
+                if *reached == target {
+                    return Some(next);
+                }
+                depth.insert(*reached, next);
+                frontier.push_back(*reached);
+            }
+        }
+    }
+    None
 }
 
 /// Whether `metadata` is kad's "Peer reported by source in query" event (the only kad event
@@ -176,7 +232,10 @@ where
         };
         let key = (node, query);
         let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-        if watched.get(&key).is_none_or(|r| r.len() >= MAX_REPORTS) {
+        if watched
+            .get(&key)
+            .is_none_or(|t| t.reports.len() >= MAX_REPORTS)
+        {
             return;
         }
         let mut fields = Fields {
@@ -187,12 +246,12 @@ where
         let (Some(peer), Some(source)) = (fields.peer, fields.source) else {
             return;
         };
-        if let (Some(peer), Ok(source), Some(reports)) = (
+        if let (Some(peer), Ok(source), Some(trace)) = (
             node_id_in(&peer),
             source.parse::<PeerId>(),
             watched.get_mut(&key),
         ) {
-            reports.push((source, peer));
+            trace.reports.push((source, peer));
         }
     }
 }

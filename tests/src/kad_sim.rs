@@ -4,8 +4,8 @@
 //! Each node runs meshwork's own Kademlia ([`meshwork_core::behaviour::kademlia`]: protocol,
 //! query timeout, replication, mode) and identify, which feeds Kademlia the peers' listen
 //! addresses as the core event loop does, on the memory transport with Noise and yamux. Nothing
-//! else: no gossipsub, ping, relay or connection manager, so a connection costs a fraction of a
-//! full node's and every connection can be kept. A peer lookup is the one `findPeer` starts for a
+//! else: no gossipsub, ping, relay or connection manager, so a node and each of its
+//! connections cost a fraction of a full node's. A peer lookup is the one `findPeer` starts for a
 //! DHT server: the single closest peer to the target's ID, found when that is the target.
 
 use std::{
@@ -83,8 +83,8 @@ struct KadOnly {
 /// Where a simulated node departs from a meshwork node's settings.
 #[derive(Debug, Clone)]
 pub struct SimOptions {
-    /// A connection without streams closes after this (meshwork: `limits.idleConnectionTimeoutSecs`,
-    /// 60 s by default).
+    /// A connection without streams closes after this (meshwork:
+    /// `limits.idleConnectionTimeoutSecs`, 60 s by default).
     pub idle: Duration,
     /// Whether Kademlia bootstraps again every 5 minutes (meshwork: yes). Each node still
     /// bootstraps when its routing table gets its first peers.
@@ -106,7 +106,7 @@ pub struct LookupOutcome {
 
 enum Command {
     Dial(Multiaddr),
-    FindPeer(PeerId, oneshot::Sender<LookupOutcome>),
+    FindPeer(PeerId, oneshot::Sender<Result<LookupOutcome, KadNodeError>>),
 }
 
 /// A running Kademlia-only node.
@@ -195,14 +195,14 @@ impl KadNode {
             .send(Command::FindPeer(target, reply))
             .await
             .map_err(|_| KadNodeError::Stopped)?;
-        outcome.await.map_err(|_| KadNodeError::Busy)
+        outcome.await.map_err(|_| KadNodeError::Stopped)?
     }
 }
 
 /// A lookup in flight: its target and who waits for the outcome.
 struct Pending {
     target: PeerId,
-    reply: oneshot::Sender<LookupOutcome>,
+    reply: oneshot::Sender<Result<LookupOutcome, KadNodeError>>,
 }
 
 struct NodeTask {
@@ -235,7 +235,7 @@ impl NodeTask {
             }
             Command::FindPeer(target, reply) => {
                 if self.lookups.len() >= MAX_LOOKUPS {
-                    // Dropping `reply` tells the caller: KadNodeError::Busy.
+                    let _ = reply.send(Err(KadNodeError::Busy));
                     return;
                 }
                 let id = self
@@ -244,7 +244,17 @@ impl NodeTask {
                     .kad
                     .get_n_closest_peers(target, NonZeroUsize::MIN);
                 if let Some(trace) = &self.trace {
-                    trace.watch(self.index, id);
+                    // The peers the query starts from, as Kademlia picks them (its 20 closest).
+                    let key = kad::KBucketKey::from(target);
+                    let seeds = self
+                        .swarm
+                        .behaviour_mut()
+                        .kad
+                        .get_closest_local_peers(&key)
+                        .take(kad::K_VALUE.get())
+                        .map(|k| *k.preimage())
+                        .collect();
+                    trace.watch(self.index, id, seeds);
                 }
                 self.lookups.insert(id, Pending { target, reply });
             }
@@ -284,11 +294,11 @@ impl NodeTask {
                     .trace
                     .as_ref()
                     .and_then(|trace| hops_to(target, &trace.take(self.index, id)));
-                let _ = reply.send(LookupOutcome {
+                let _ = reply.send(Ok(LookupOutcome {
                     found,
                     requests: stats.num_requests(),
                     hops,
-                });
+                }));
             }
             SwarmEvent::Behaviour(KadOnlyEvent::Kad(kad::Event::OutboundQueryProgressed {
                 ..

@@ -7,12 +7,11 @@ use std::time::Duration;
 use libp2p::PeerId;
 use meshwork_core::NodeConfig;
 use meshwork_tests::{
-    hop_trace::{hops_to, HopTrace},
+    hop_trace::{hops_to, HopTrace, QueryTrace},
     kad_sim::{KadNode, SimOptions},
     sim::{server_config, Lcg},
     spawn_node, EVENT_DEADLINE,
 };
-use tracing_subscriber::layer::SubscriberExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_in_the_routing_table_is_found_without_its_record() {
@@ -32,37 +31,43 @@ async fn a_server_in_the_routing_table_is_found_without_its_record() {
     .await
     .expect("B found");
     assert!(!found.from_record, "found through its record: {found:?}");
-    assert!(
-        found
-            .addresses
-            .iter()
-            .any(|a| a.to_string().starts_with(&b.address.to_string())),
-        "{found:?}"
-    );
+    let b_full = b.full_address();
+    assert!(found.addresses.contains(&b_full), "{found:?}");
 }
 
 #[test]
-fn hops_follow_the_shortest_chain_of_answers() {
+fn hops_follow_the_shortest_chain_of_answers_before_the_targets_own() {
     let [q1, q2, x, y, target] = [(); 5].map(|_| PeerId::random());
-    // The querier knew q1 and q2; q1 named x, x named y, y named the target.
+    let trace = |seeds: &[PeerId], reports: &[(PeerId, PeerId)]| QueryTrace {
+        seeds: seeds.to_vec(),
+        reports: reports.to_vec(),
+    };
+    // The querier started from q1 and q2; q1 named x, x named y, y named the target.
     let long = [(q1, x), (q2, x), (x, y), (y, target)];
-    assert_eq!(hops_to(target, &long), Some(3));
-    // Later, q2 names the target directly: the shorter chain counts.
+    assert_eq!(hops_to(target, &trace(&[q1, q2], &long)), Some(3));
+    // q2 also named the target, after the long chain's answers: the shorter chain counts.
     let mut shorter = long.to_vec();
     shorter.push((q2, target));
-    assert_eq!(hops_to(target, &shorter), Some(1));
-    // The querier's own table had the target: it only ever answers.
-    assert_eq!(hops_to(target, &[(target, x), (q1, y)]), Some(0));
-    assert_eq!(hops_to(target, &[(q1, x)]), None);
+    assert_eq!(hops_to(target, &trace(&[q1, q2], &shorter)), Some(1));
+    // A seed named by another answer first is still a seed (Kademlia asks three at once).
+    let seed_named_first = [(q1, q2), (q2, target)];
+    assert_eq!(
+        hops_to(target, &trace(&[q1, q2], &seed_named_first)),
+        Some(1)
+    );
+    // The target was a seed: 0, even when an answer named it before it answered.
+    let named_seed = [(q1, target), (target, x)];
+    assert_eq!(hops_to(target, &trace(&[q1, target], &named_seed)), Some(0));
+    // Answers after the target's own do not count.
+    let late = [(q1, x), (target, y), (q2, target)];
+    assert_eq!(hops_to(target, &trace(&[q1, q2], &late)), None);
+    assert_eq!(hops_to(target, &trace(&[q1], &[(q1, x)])), None);
 }
 
-/// The nodes' tasks run on this test's one thread, so the trace layer set as this thread's
-/// default sees every node's events.
-#[tokio::test(flavor = "current_thread")]
+/// The only test of this binary that runs Kademlia-only nodes (node indexes key the trace).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kademlia_only_nodes_find_each_other_with_traced_hops() {
-    let trace = HopTrace::default();
-    let _guard =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(trace.clone()));
+    let trace = HopTrace::global().expect("no other global tracing subscriber in this binary");
     let config = NodeConfig {
         kad_mode: meshwork_core::KadMode::Server,
         ..NodeConfig::default()

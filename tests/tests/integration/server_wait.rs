@@ -1,5 +1,5 @@
-//! DHT calls made before a node knows any DHT server: a lookup, a put or a provide made before
-//! the node has even dialled one waits, and goes on once a server is known; with none known it fails with
+//! DHT calls made before a node knows any DHT server: a lookup, a put or a provide made
+//! before the node has even dialled one waits, and goes on once a server is known; with none known it fails with
 //! `DISCOVERY_FAILED` at the deadline (10 s) instead of a `NOT_FOUND` from asking nobody.
 
 use std::time::Duration;
@@ -103,6 +103,42 @@ async fn puts_and_provides_wait_for_the_first_dht_server() {
         providers.iter().any(|p| p.peer_id == newcomer.peer_id()),
         "{providers:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_provide_withdrawn_by_stop_providing_never_goes_out() {
+    let dht = network(4, &mut Lcg(13)).await;
+    let newcomer = spawn_node(server_config()).await;
+    let providing = tokio::spawn({
+        let handle = newcomer.handle.clone();
+        async move { handle.provide(b"withdrawn".to_vec()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let was = newcomer
+        .handle
+        .stop_providing(b"withdrawn".to_vec())
+        .await
+        .expect("stop");
+    assert!(was, "the waiting provide counts as provided");
+    let e = tokio::time::timeout(Duration::from_secs(5), providing)
+        .await
+        .expect("the withdrawn provide is answered at once")
+        .expect("task")
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::DiscoveryFailed, "{e}");
+    newcomer
+        .handle
+        .dial(dht[0].full_address())
+        .await
+        .expect("dial a server");
+    // Give a wrongly kept provide time to go out once the server is known, then look.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let providers = dht[2]
+        .handle
+        .find_providers(b"withdrawn".to_vec(), 1)
+        .await
+        .expect("lookup");
+    assert!(providers.is_empty(), "{providers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -77,7 +77,7 @@ impl EventLoop {
             let _ = reply.send(Err(e));
             return;
         }
-        if !self.knows_dht_server() {
+        if !self.dht_server_ready() {
             self.wait_for_dht_server(WaitingCall::FindPeer { peer, reply });
             return;
         }
@@ -115,7 +115,7 @@ impl EventLoop {
             let _ = reply.send(Err(e));
             return;
         }
-        if !self.knows_dht_server() {
+        if !self.dht_server_ready() {
             self.wait_for_dht_server(WaitingCall::PutRecord {
                 key,
                 value,
@@ -151,7 +151,7 @@ impl EventLoop {
             let _ = reply.send(Err(e));
             return;
         }
-        if !self.knows_dht_server() {
+        if !self.dht_server_ready() {
             self.wait_for_dht_server(WaitingCall::GetRecord { key, quorum, reply });
             return;
         }

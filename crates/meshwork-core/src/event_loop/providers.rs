@@ -32,7 +32,7 @@ impl EventLoop {
             let _ = reply.send(Err(e));
             return;
         }
-        if !self.knows_dht_server() {
+        if !self.dht_server_ready() {
             self.wait_for_dht_server(WaitingCall::Provide { key, reply });
             return;
         }
@@ -59,11 +59,16 @@ impl EventLoop {
             let _ = reply.send(Err(e));
             return;
         }
+        // A provide of this key still waiting for a DHT server must not go out after this.
+        let waiting = self.withdraw_waiting(
+            |call| matches!(call, WaitingCall::Provide { key: k, .. } if *k == key),
+            "stopProviding",
+        );
         let key = dht::record_key(&key);
         let kad = &mut self.swarm.behaviour_mut().kad;
         let was = kad.store_mut().provided().any(|p| p.key == key);
         kad.stop_providing(&key);
-        let _ = reply.send(Ok(was));
+        let _ = reply.send(Ok(was || waiting > 0));
     }
 
     pub(super) fn find_providers(
@@ -89,7 +94,7 @@ impl EventLoop {
             let _ = reply.send(Err(e));
             return;
         }
-        if !self.knows_dht_server() {
+        if !self.dht_server_ready() {
             self.wait_for_dht_server(WaitingCall::FindProviders { key, limit, reply });
             return;
         }

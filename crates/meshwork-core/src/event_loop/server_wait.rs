@@ -92,6 +92,42 @@ impl EventLoop {
         self.swarm.behaviour_mut().kad.kbuckets().next().is_some()
     }
 
+    /// Whether a DHT server is known. Calls still waiting go on first, so that a later call
+    /// never overtakes an earlier one in the moment between the routing table's update and the
+    /// loop handling it.
+    pub(super) fn dht_server_ready(&mut self) -> bool {
+        if !self.knows_dht_server() {
+            return false;
+        }
+        if !self.server_waits.is_empty() {
+            self.retry_server_waits(Instant::now());
+        }
+        true
+    }
+
+    /// Take back the waiting calls `withdrawn` picks (a `stopProviding` or `unregisterService`
+    /// made while its `provide` or `registerService` still waits), failing each with
+    /// `DISCOVERY_FAILED` (it never reached a DHT server). Returns how many there were.
+    pub(super) fn withdraw_waiting(
+        &mut self,
+        withdrawn: impl Fn(&WaitingCall) -> bool,
+        by: &str,
+    ) -> usize {
+        let mut count = 0;
+        for w in std::mem::take(&mut self.server_waits) {
+            if withdrawn(&w.call) {
+                count += 1;
+                w.call.fail(CoreError::new(
+                    ErrorCode::DiscoveryFailed,
+                    format!("withdrawn by {by} before any DHT server was known"),
+                ));
+            } else {
+                self.server_waits.push(w);
+            }
+        }
+        count
+    }
+
     /// Park `call` until a DHT server is known (at most [`SERVER_WAIT`]; at most
     /// [`MAX_WAITING`] calls, beyond which it is `LIMIT_REACHED`).
     pub(super) fn wait_for_dht_server(&mut self, call: WaitingCall) {

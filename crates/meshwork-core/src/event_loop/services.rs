@@ -68,7 +68,7 @@ impl EventLoop {
         reply: Reply<ServiceView>,
     ) {
         let valid = services::validate_service_id(&service).and_then(|_| registration.validate());
-        if valid.is_ok() && !self.knows_dht_server() {
+        if valid.is_ok() && !self.dht_server_ready() {
             self.wait_for_dht_server(WaitingCall::RegisterService {
                 service,
                 registration,
@@ -100,12 +100,18 @@ impl EventLoop {
             let _ = reply.send(Err(e));
             return;
         }
+        // A registration (or update) of this service still waiting for a DHT server must not
+        // go out after this.
+        let waiting = self.withdraw_waiting(
+            |call| matches!(call, WaitingCall::RegisterService { service: s, .. } if *s == service),
+            "unregisterService",
+        );
         let Some(registration) = self
             .own_services
             .get(&service)
             .map(|o| o.registration.clone())
         else {
-            let _ = reply.send(Ok(false));
+            let _ = reply.send(Ok(waiting > 0));
             return;
         };
         // Signed before the registration is dropped: the departure is issued after the record
@@ -136,7 +142,7 @@ impl EventLoop {
             let _ = reply.send(Err(e));
             return;
         }
-        if !self.knows_dht_server() {
+        if !self.dht_server_ready() {
             // A lookup with an empty routing table asks nobody and finds nothing.
             self.wait_for_dht_server(WaitingCall::FindService { service, reply });
             return;
