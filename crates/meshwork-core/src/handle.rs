@@ -299,9 +299,12 @@ impl NodeHandle {
     }
 
     /// Find a peer's addresses through the DHT (a page is found by its signed peer record, which
-    /// holds its circuit addresses). Fails with `NOT_FOUND`. Like every DHT call (lookups,
-    /// puts, provides, [`Self::register_service`]), a call made before any DHT server is known
-    /// (right after connecting) waits up to 10 s for one, then fails with `DISCOVERY_FAILED`.
+    /// holds its circuit addresses). Fails with `NOT_FOUND`. Like the other lookups, puts,
+    /// provides and [`Self::register_service`], a call made before any DHT server is known
+    /// (right after connecting) waits up to 10 s for one, then fails with `DISCOVERY_FAILED`
+    /// (a put or provide that fails so is not kept: call it again). `stop_providing` and
+    /// `unregister_service` do not wait; they withdraw a waiting `provide` or registration of
+    /// the same key or service.
     pub async fn find_peer(&self, peer: PeerId) -> Result<crate::dht::FoundPeer, CoreError> {
         self.call(|reply| Command::FindPeer { peer, reply }).await
     }
