@@ -171,7 +171,8 @@ export class MeshworkNode extends EventTarget {
    * @param {string} key 1 to 256 bytes (UTF-8), not under `/meshwork/peer/`
    * @param {Uint8Array} value at most `node.dht.maxValueBytes` (8192)
    * @param {{quorum?: number}} [options] default 1, at most 20
-   * @returns {Promise<void>}
+   * @returns {Promise<void>} rejects with INVALID_OPTIONS, PAYLOAD_TOO_LARGE, LIMIT_REACHED or
+   *   DISCOVERY_FAILED (fewer than `quorum` stored it, or no DHT server known within 10 s)
    */
   putRecord (key, value, options) { return this.#call(n => n.putRecord(key, value, options)) }
 
