@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use libp2p::identity::Keypair;
 use meshwork_tests::{
-    bench_stats::{arg, flag, rss_mib, summary},
+    bench_stats::{arg, flag, report_joined, rss_mib, summary},
     memory_swarm, run_node,
     sim::{grow, server_config, Lcg, SimNode},
 };
@@ -48,14 +48,7 @@ async fn main() {
     while nodes.len() < nodes_wanted {
         grow(&mut nodes, 1, &mut rng, &config).await;
         tokio::time::sleep(join_pause).await;
-        if nodes.len().is_multiple_of(100) {
-            eprintln!(
-                "dht_lookup: {} nodes joined after {:.0} s, {:.0} MiB resident",
-                nodes.len(),
-                started.elapsed().as_secs_f64(),
-                rss_mib("VmRSS:")
-            );
-        }
+        report_joined("dht_lookup", nodes.len(), started);
     }
     let built_secs = started.elapsed().as_secs_f64();
     // Kademlia's automatic bootstrap fills the tables.

@@ -33,13 +33,21 @@ use std::{
     time::{Duration, Instant},
 };
 
+use libp2p::PeerId;
 use meshwork_core::{KadMode, NodeConfig};
 use meshwork_tests::{
-    bench_stats::{arg, flag, rss_mib, summary, wait_until_quiet},
+    bench_stats::{arg, flag, report_joined, rss_mib, summary, wait_until_quiet},
     hop_trace::HopTrace,
-    kad_sim::{totals, KadNode, SimOptions},
+    kad_sim::{totals, KadNode, LookupOutcome, SimOptions},
     sim::Lcg,
 };
+
+/// One lookup and how long it took.
+async fn timed_lookup(from: &KadNode, target: PeerId) -> (LookupOutcome, Duration) {
+    let started = Instant::now();
+    let outcome = from.find_peer(target).await.expect("one lookup at a time");
+    (outcome, started.elapsed())
+}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -67,14 +75,7 @@ async fn main() {
         node.join(&nodes, &mut rng).await.expect("node runs");
         nodes.push(node);
         tokio::time::sleep(join_pause).await;
-        if nodes.len().is_multiple_of(100) {
-            eprintln!(
-                "dht_routing: {} nodes joined after {:.0} s, {:.0} MiB resident",
-                nodes.len(),
-                started.elapsed().as_secs_f64(),
-                rss_mib("VmRSS:")
-            );
-        }
+        report_joined("dht_routing", nodes.len(), started);
     }
     let built_secs = started.elapsed().as_secs_f64();
     let mut last_report = Duration::ZERO;
@@ -118,18 +119,8 @@ async fn main() {
             to = (to + 1) % nodes.len();
         }
         let target = nodes[to].peer_id;
-        let t = Instant::now();
-        let outcome = nodes[from]
-            .find_peer(target)
-            .await
-            .expect("one lookup at a time");
-        let cold = t.elapsed();
-        let t = Instant::now();
-        let again = nodes[from]
-            .find_peer(target)
-            .await
-            .expect("one lookup at a time");
-        let warm = t.elapsed();
+        let (outcome, cold) = timed_lookup(&nodes[from], target).await;
+        let (again, warm) = timed_lookup(&nodes[from], target).await;
         if !outcome.found || !again.found {
             failed += 1;
             continue;

@@ -94,3 +94,15 @@ pub async fn wait_until_quiet(
     }
     (started.elapsed(), false)
 }
+
+/// Every 100 nodes, one progress line on stderr: `tool: N nodes joined after S s, M MiB
+/// resident`.
+pub fn report_joined(tool: &str, nodes: usize, started: std::time::Instant) {
+    if nodes.is_multiple_of(100) {
+        eprintln!(
+            "{tool}: {nodes} nodes joined after {:.0} s, {:.0} MiB resident",
+            started.elapsed().as_secs_f64(),
+            rss_mib("VmRSS:")
+        );
+    }
+}

@@ -40,10 +40,14 @@ const COMMAND_QUEUE: usize = 16;
 /// Lookups a node runs at once, at most; more are refused.
 pub const MAX_LOOKUPS: usize = 64;
 
-/// Totals over every node of this process, for progress reports: connection ends opened and
-/// closed, Kademlia requests answered, Kademlia's own query steps, and the most connection ends
-/// open at once.
+/// Totals over every node of this process, for progress reports, indexed by the constants
+/// below.
 static TOTALS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+const OPENED: usize = 0;
+const CLOSED: usize = 1;
+const REQUESTS_ANSWERED: usize = 2;
+const OWN_QUERY_STEPS: usize = 3;
+const PEAK_OPEN: usize = 4;
 
 /// What every node of this process has done so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -65,11 +69,11 @@ pub struct Totals {
 pub fn totals() -> Totals {
     let at = |i: usize| TOTALS[i].load(Relaxed);
     Totals {
-        opened: at(0),
-        closed: at(1),
-        peak_open: at(4),
-        requests_answered: at(2),
-        own_query_steps: at(3),
+        opened: at(OPENED),
+        closed: at(CLOSED),
+        peak_open: at(PEAK_OPEN),
+        requests_answered: at(REQUESTS_ANSWERED),
+        own_query_steps: at(OWN_QUERY_STEPS),
     }
 }
 
@@ -280,9 +284,8 @@ impl NodeTask {
                 result: QueryResult::GetClosestPeers(result),
                 stats,
                 ..
-            })) => {
+            })) if self.lookups.contains_key(&id) => {
                 let Some(Pending { target, reply }) = self.lookups.remove(&id) else {
-                    TOTALS[3].fetch_add(1, Relaxed); // Kademlia's own lookups.
                     return;
                 };
                 // As `findPeer` decides (a timed-out query is a miss there too).
@@ -300,20 +303,22 @@ impl NodeTask {
                     hops,
                 }));
             }
+            // Kademlia's own lookups (bootstrap and bucket refresh).
             SwarmEvent::Behaviour(KadOnlyEvent::Kad(kad::Event::OutboundQueryProgressed {
                 ..
             })) => {
-                TOTALS[3].fetch_add(1, Relaxed);
+                TOTALS[OWN_QUERY_STEPS].fetch_add(1, Relaxed);
             }
             SwarmEvent::Behaviour(KadOnlyEvent::Kad(kad::Event::InboundRequest { .. })) => {
-                TOTALS[2].fetch_add(1, Relaxed);
+                TOTALS[REQUESTS_ANSWERED].fetch_add(1, Relaxed);
             }
             SwarmEvent::ConnectionEstablished { .. } => {
-                let opened = TOTALS[0].fetch_add(1, Relaxed) + 1;
-                TOTALS[4].fetch_max(opened.saturating_sub(TOTALS[1].load(Relaxed)), Relaxed);
+                let opened = TOTALS[OPENED].fetch_add(1, Relaxed) + 1;
+                let open = opened.saturating_sub(TOTALS[CLOSED].load(Relaxed));
+                TOTALS[PEAK_OPEN].fetch_max(open, Relaxed);
             }
             SwarmEvent::ConnectionClosed { .. } => {
-                TOTALS[1].fetch_add(1, Relaxed);
+                TOTALS[CLOSED].fetch_add(1, Relaxed);
             }
             _ => {}
         }

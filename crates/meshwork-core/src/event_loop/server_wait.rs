@@ -1,8 +1,8 @@
 //! DHT calls made before this node knows any DHT server: right after connecting, identify has
 //! not yet told Kademlia of one, and a query with an empty routing table asks nobody (a lookup
 //! answers "not found", a put misses its quorum, a registration or provider announcement
-//! reaches nobody). Such calls wait, bounded in number and
-//! time, and go on at the first routing-table update.
+//! reaches nobody). Such calls wait, bounded in number and time, and go on at the first
+//! routing-table update.
 
 use libp2p::PeerId;
 use web_time::{Duration, Instant};
